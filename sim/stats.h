@@ -65,12 +65,21 @@ void sim_hist_record(struct sim_hist *h, uint64_t value);
 void sim_hist_record_n(struct sim_hist *h, uint64_t value, uint64_t count);
 /* Adds src's values into dst (same bucket layout always, so the merge is exact). */
 void sim_hist_merge(struct sim_hist *dst, const struct sim_hist *src);
-/* p in [0, 100]: the nearest-rank percentile (rank ceil(p/100 * total), at least 1); 0 when empty. */
+/*
+ * p in [0, 100]: the nearest-rank percentile, rank ceil(p/100 * total) (at least 1) with p first
+ * rounded to 1e-9 of a percent, so that 99.9% of 1000 values is rank 999 and not 1000 through
+ * binary rounding. Rank 1 is the exact minimum and rank `total` the exact maximum; other ranks the
+ * midpoint of their slot. 0 when empty (min and max also read 0 then).
+ */
 double sim_hist_percentile(const struct sim_hist *h, double p);
 double sim_hist_mean(const struct sim_hist *h);
 static inline uint64_t sim_hist_count(const struct sim_hist *h) { return h->total; }
 
-/* Bucket arithmetic, exposed for tests: slot of a value, and the [lo, hi] values a slot holds. */
+/*
+ * Bucket arithmetic, exposed for tests: slot of a value, and the [lo, hi] values a slot holds
+ * (slots run from 0 to SIM_HIST_SLOTS - 1).
+ */
+#define SIM_HIST_SLOTS (SIM_HIST_EXACT + (64 - SIM_HIST_SUB_BITS - 1) * (1u << SIM_HIST_SUB_BITS))
 uint32_t sim_hist_slot(uint64_t value);
 void sim_hist_slot_range(uint32_t slot, uint64_t *lo, uint64_t *hi);
 

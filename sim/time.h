@@ -4,8 +4,8 @@
  * Role: the only representation of time inside a run; every cost written in ns, us, ms, s or in
  *       cycles at a frequency is converted once, here, with one rounding rule.
  * Rounding rule: round to nearest, halves away from zero (for these unsigned values: halves up).
- * Overflow: every conversion and sum is checked; an overflow is an error (false / G_IO_ERROR-like
- *       GError from the parser), never a wrap. 2^64 ps is about 213 days.
+ * Overflow: every conversion and sum is checked; an overflow is an error (false, or
+ *       SIM_TIME_ERROR_RANGE from the parser), never a wrap. 2^64 ps is about 213 days.
  * Floating point never decides an order: the double conversions exist for reported statistics only.
  * See: docs/design.md "Engine"; tests/unit/sim/test_time.c
  */
@@ -67,19 +67,25 @@ static inline double sim_time_to_ns(sim_time_t t) { return (double)t / (double)S
 
 /*
  * Parses a time written with a unit, "1500ns", "800us", "10ms", "2.5s", "3ps", or a bare integer
- * (nanoseconds, as the scenario format says). Decimal fractions are exact (no floating point);
- * a value finer than 1 ps is rounded by the rule above. Spaces between number and unit are allowed.
- * Errors (G_OPTION_ERROR_BAD_VALUE in SIM_TIME_ERROR): empty, negative, no digits, unknown unit,
- * overflow; the message says what was expected.
+ * (nanoseconds, as the scenario format says; a bare fraction such as "2.5" is refused: the unit
+ * must be written). Decimal fractions are exact (no floating point); a value finer than 1 ps is
+ * rounded by the rule above. Spaces between number and unit are allowed; units are case-sensitive.
+ * Errors, in SIM_TIME_ERROR: SIM_TIME_ERROR_SYNTAX for empty text, a sign, no digits, an exponent
+ * or an unknown unit; SIM_TIME_ERROR_RANGE for a value past SIM_TIME_MAX. The message quotes the
+ * text and says what was expected.
  */
+#define SIM_TIME_FORMAT_LEN 24 /* enough for any sim_time_format output */
 #define SIM_TIME_ERROR (sim_time_error_quark())
 GQuark sim_time_error_quark(void);
 enum sim_time_error { SIM_TIME_ERROR_SYNTAX, SIM_TIME_ERROR_RANGE };
 bool sim_time_parse(const char *text, sim_time_t *out, GError **error);
 
 /*
- * Formats t with the largest unit that keeps it exact or at most 4 significant decimals
- * ("10ms", "2.5s", "1.234567s" -> "1.235s"); writes at most len bytes; returns buf.
+ * Formats t for people: in the largest of s, ms, us, ns, ps that is <= t, with at most 3 decimals
+ * (rounded by the rule above, trailing zeros trimmed): "10ms", "2.5s", "1.234567s" -> "1.235s",
+ * "999.9996ms" -> "1s", 0 -> "0s". Exact (sim_time_parse gives t back) when t needs at most 3
+ * decimals in that unit; otherwise off by at most 0.05%. Writes at most len bytes (truncating,
+ * always NUL-terminated when len > 0; 24 bytes always suffice); returns buf.
  */
 char *sim_time_format(sim_time_t t, char *buf, size_t len);
 
