@@ -91,7 +91,8 @@ static void usage(FILE *out)
 		"       phold --config P1|P2|P3|P4|P5 [--seed S]\n"
 		"options:\n"
 		"  --queue ladder|heap   event queue mode (default ladder; heap: never build a rung)\n"
-		"  --bucket N            events per rung bucket (default 32)\n"
+		"  --bucket N            events per rung bucket (default 8)\n"
+		"  --spill-min N         a plain heap larger than N becomes a rung (default 256)\n"
 		"  --verbose             also print setup time, peak RSS and queue statistics\n"
 		"Prints: phold: lps=N pop=POP events=E wall_s=W events_per_s=R digest=HEX\n");
 }
@@ -120,7 +121,7 @@ static bool parse_double(const char *s, double *out)
 
 int main(int argc, char **argv)
 {
-	uint64_t lps = 0, pop = 1, seed = 1, bucket = 0;
+	uint64_t lps = 0, pop = 1, seed = 1, bucket = 0, spill = 0;
 	double end_us = 0, la_us = -1, remote = 0.25, mean_us = 1.0;
 	bool verbose = false, heap_only = false;
 	static const struct option opts[] = {
@@ -129,7 +130,8 @@ int main(int argc, char **argv)
 		{ "remote", required_argument, NULL, 'r' },   { "mean-us", required_argument, NULL, 'm' },
 		{ "seed", required_argument, NULL, 's' },     { "config", required_argument, NULL, 'c' },
 		{ "queue", required_argument, NULL, 'q' },    { "bucket", required_argument, NULL, 'b' },
-		{ "verbose", no_argument, NULL, 'v' },        { "help", no_argument, NULL, 'h' },
+		{ "spill-min", required_argument, NULL, 'S' }, { "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, li = 0;
@@ -144,6 +146,7 @@ int main(int argc, char **argv)
 		case 'm': ok = parse_double(optarg, &mean_us) && mean_us >= 0; break;
 		case 's': ok = parse_u64(optarg, &seed); break;
 		case 'b': ok = parse_u64(optarg, &bucket) && bucket > 0 && bucket <= UINT32_MAX; break;
+		case 'S': ok = parse_u64(optarg, &spill) && spill > 0 && spill <= UINT32_MAX; break;
 		case 'v': verbose = true; break;
 		case 'q':
 			ok = !strcmp(optarg, "ladder") || !strcmp(optarg, "heap");
@@ -186,11 +189,13 @@ int main(int argc, char **argv)
 
 	double t0 = now_s();
 	struct sim *sim = sim_new(seed);
-	if (bucket || heap_only) {
+	if (bucket || spill || heap_only) {
 		struct sim_evq_tuning tune;
 		sim_evq_tuning_default(&tune);
 		if (bucket)
 			tune.bucket_target = (uint32_t)bucket;
+		if (spill)
+			tune.spill_min = (uint32_t)spill;
 		if (heap_only)
 			tune.small_max = tune.spill_min = UINT32_MAX;
 		sim_set_evq_tuning(sim, &tune);

@@ -17,8 +17,9 @@
  * Cost: push O(1) (+ O(log k) into the heap); cancel O(1) from a bucket or the top, O(log k)
  *       from the heap; pop O(log k) with k the heap size, plus O(1) amortised pouring. Skewed
  *       times (most events in one bucket) degrade to a heap of that bucket: O(log n), never worse.
- * Simplifies: one rung instead of the ladder's recursive rungs (docs/design.md "Event queue" has
- *       the measurements that chose this).
+ * Simplifies: one rung instead of the ladder's recursive rungs. Defaults (bucket_target 8,
+ *       small_max 64, spill_min 256) were chosen by bench/phold; docs/design.md "Engine
+ *       measurements" has the figures.
  */
 #include <string.h>
 
@@ -33,9 +34,9 @@ static inline bool ev_before(const struct sim_event *a, const struct sim_event *
 
 void sim_evq_tuning_default(struct sim_evq_tuning *t)
 {
-	t->bucket_target = 32;
+	t->bucket_target = 8;
 	t->small_max = 64;
-	t->spill_min = 8192;
+	t->spill_min = 256;
 }
 
 void sim__evq_init(struct sim_evq *q)

@@ -54,9 +54,9 @@ void sim_rng_stream(const struct sim *sim, sim_rng_t *r, const char *name);
  * Only benchmarks and tests change them, and only before anything is scheduled.
  */
 struct sim_evq_tuning {
-	uint32_t bucket_target; /* events per rung bucket a rung is sized for (default 32) */
+	uint32_t bucket_target; /* events per rung bucket a rung is sized for (default 8) */
 	uint32_t small_max;     /* at or below this many far events, skip the rung: plain heap (default 64) */
-	uint32_t spill_min;     /* a heap grown past this while unbounded is spilled into a rung (default 8192) */
+	uint32_t spill_min;     /* a heap grown past this while unbounded is spilled into a rung (default 256) */
 };
 void sim_evq_tuning_default(struct sim_evq_tuning *t);
 void sim_set_evq_tuning(struct sim *sim, const struct sim_evq_tuning *t);
