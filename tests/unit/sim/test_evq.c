@@ -11,6 +11,7 @@
 #include <criterion/criterion.h>
 #include <inttypes.h>
 
+#include "tests/helpers/xorshift.h"
 #include "sim/sim-int.h"
 
 /* The reference: live events in an array; pop scans for the minimum (time, seq). */
@@ -53,14 +54,7 @@ static size_t ref_min(const struct ref *r)
 }
 
 static uint64_t xs_state;
-static uint64_t xs(void)
-{
-	uint64_t x = xs_state;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return xs_state = x;
-}
+static uint64_t xs(void) { return test_xorshift(&xs_state); }
 
 enum spread { NARROW_TIES, EXP_WIDE, BURSTY, CONSTANT };
 

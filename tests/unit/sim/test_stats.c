@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/helpers/xorshift.h"
 #include "sim/stats.h"
 
 #define NSLOTS 3776u /* 128 exact + 57 octaves (k = 7 .. 63) of 64 */
@@ -171,14 +172,7 @@ Test(hist, exact_below_128)
 /* ---- percentiles ---- */
 
 static uint64_t xs_state;
-static uint64_t xs(void)
-{
-	uint64_t x = xs_state;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return xs_state = x;
-}
+static uint64_t xs(void) { return test_xorshift(&xs_state); }
 
 static int cmp_u64(const void *a, const void *b)
 {
