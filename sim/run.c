@@ -34,6 +34,7 @@ struct sim *sim_new(uint64_t master_seed)
 	sim->counters = g_ptr_array_new();
 	sim->gauges = g_ptr_array_new();
 	sim->hists = g_ptr_array_new();
+	sim->reset_hooks = g_ptr_array_new();
 	sim->track_groups = g_ptr_array_new_with_free_func(g_free);
 	sim->track_names = g_ptr_array_new_with_free_func(g_free);
 	return sim;
@@ -49,6 +50,7 @@ void sim_free(struct sim *sim)
 	g_ptr_array_free(sim->counters, TRUE);
 	g_ptr_array_free(sim->gauges, TRUE);
 	g_ptr_array_free(sim->hists, TRUE);
+	g_ptr_array_free(sim->reset_hooks, TRUE);
 	g_ptr_array_free(sim->track_groups, TRUE);
 	g_ptr_array_free(sim->track_names, TRUE);
 	g_free(sim);
@@ -171,6 +173,7 @@ bool sim_timer_cancel(struct sim *sim, sim_timer_t *t)
 void sim_track_counter(struct sim *sim, struct sim_counter *c) { g_ptr_array_add(sim->counters, c); }
 void sim_track_gauge(struct sim *sim, struct sim_gauge *g) { g_ptr_array_add(sim->gauges, g); }
 void sim_track_hist(struct sim *sim, struct sim_hist *h) { g_ptr_array_add(sim->hists, h); }
+void sim_track_reset(struct sim *sim, struct sim_reset_hook *hook) { g_ptr_array_add(sim->reset_hooks, hook); }
 
 static void reset_tracked(struct sim *sim)
 {
@@ -180,6 +183,10 @@ static void reset_tracked(struct sim *sim)
 		sim_gauge_reset(sim->gauges->pdata[i], sim->now);
 	for (guint i = 0; i < sim->hists->len; i++)
 		sim_hist_reset(sim->hists->pdata[i]);
+	for (guint i = 0; i < sim->reset_hooks->len; i++) {
+		struct sim_reset_hook *hook = sim->reset_hooks->pdata[i];
+		hook->reset(hook, sim->now);
+	}
 }
 
 /* ---- the loop ---- */

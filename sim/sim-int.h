@@ -86,6 +86,7 @@ struct sim {
 	GPtrArray *slab_chunks;      /* owned chunks of SIM__SLAB_CHUNK events */
 
 	GPtrArray *counters, *gauges, *hists; /* tracked for the warm-up reset, borrowed */
+	GPtrArray *reset_hooks;               /* struct sim_reset_hook *, borrowed */
 
 	struct sim_trace_sink *trace; /* borrowed, may be NULL */
 	GPtrArray *track_groups, *track_names; /* owned strings, index = track id */

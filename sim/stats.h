@@ -91,4 +91,13 @@ void sim_track_counter(struct sim *sim, struct sim_counter *c);
 void sim_track_gauge(struct sim *sim, struct sim_gauge *g);
 void sim_track_hist(struct sim *sim, struct sim_hist *h);
 
+/*
+ * Any other state a model resets at warm-up (e.g. per-LP time accounting): embed a hook and
+ * track it; reset(hook, now) runs at warm-up, after the tracked statistics, in tracking order.
+ */
+struct sim_reset_hook {
+	void (*reset)(struct sim_reset_hook *hook, sim_time_t now);
+};
+void sim_track_reset(struct sim *sim, struct sim_reset_hook *hook);
+
 #endif /* SIM_STATS_H */

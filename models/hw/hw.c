@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hw.c - topology, per-LP time accounting and rate-based progress of compute work.
+ * Role: implements hw.h. LP ids are laid out socket-major: socket, node, core, thread, so the
+ *       threads of one core are consecutive and nodes are contiguous ranges of LPs.
+ * Settle / re-arm: hw_lp_run computes the work's rate and arms the LP's completion timer at
+ *       now + ceil(cycles / rate); anything that changes the rate (a sibling becoming busy or idle)
+ *       settles the work (cycles -= rate x elapsed) and re-arms. The timer firing means done.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "models/hw/hw.h"
+
+struct hw_host {
+	struct sim *sim;
+	struct hw_config cfg;
+	uint32_t nlps, ncores, nnodes;
+	struct hw_lp *lps;
+	uint32_t *distance; /* nnodes x nnodes */
+	struct sim_reset_hook reset_hook;
+	sim_time_t window_start;
+};
+
+enum { HW_EV_WORK_DONE = 1 };
+
+static const char *const cat_names[HW_NCAT] = {
+	[HW_CAT_GUEST] = "guest", [HW_CAT_HYPERVISOR] = "hypervisor", [HW_CAT_ROOT] = "root",
+	[HW_CAT_SPIN] = "spin",   [HW_CAT_IDLE] = "idle",
+};
+
+const char *hw_cat_name(enum hw_cat c) { return c < HW_NCAT ? cat_names[c] : "?"; }
+
+void hw_config_default(struct hw_config *c)
+{
+	memset(c, 0, sizeof *c);
+	c->sockets = 1;
+	c->nodes_per_socket = 1;
+	c->cores_per_node = 8;
+	c->threads_per_core = 2;
+	c->khz = 3000000;
+	c->smt_factor = 0.65;
+	c->memory_per_node = UINT64_C(64) << 30;
+}
+
+/* ---- progress ---- */
+
+static double work_rate(const struct hw_lp *lp, const struct hw_work *w)
+{
+	const struct hw_host *h = lp->host;
+	double smt = hw_lp_sibling_busy(lp) ? h->cfg.smt_factor : 1.0;
+	double slow = hw_numa_slowdown(h, lp->node, w->mem_share, w->mem_frac);
+	return (double)lp->khz * 1e-9 * smt / slow; /* kHz = 1e3 cycles/s = 1e-9 cycles/ps */
+}
+
+/* Subtracts the work done since the last settle. */
+static void settle(struct hw_lp *lp, struct hw_work *w)
+{
+	sim_time_t now = sim_now(lp->ent.sim);
+	w->cycles -= w->rate * (double)(now - w->since);
+	if (w->cycles < 0)
+		w->cycles = 0;
+	w->since = now;
+}
+
+static void arm_done(struct hw_lp *lp, struct hw_work *w)
+{
+	struct sim *sim = lp->ent.sim;
+	sim_time_t now = sim_now(sim);
+	double dt = ceil(w->cycles / w->rate);
+	sim_time_t room = SIM_TIME_MAX - 1 - now;
+	sim_timer_arm(sim, &lp->done_timer, now + (dt >= (double)room ? room : (sim_time_t)dt));
+}
+
+/* The rate of lp's work may have changed: settle at the old rate, re-arm at the new one. */
+static void rerate(struct hw_lp *lp)
+{
+	struct hw_work *w = lp->work;
+	if (!w)
+		return;
+	double r = work_rate(lp, w);
+	if (r == w->rate)
+		return;
+	settle(lp, w);
+	w->rate = r;
+	arm_done(lp, w);
+}
+
+void hw_lp_run(struct hw_lp *lp, struct hw_work *w)
+{
+	SIM_ASSERT(lp->ent.sim, lp->work == NULL && w->lp == NULL);
+	lp->work = w;
+	w->lp = lp;
+	w->since = sim_now(lp->ent.sim);
+	w->rate = work_rate(lp, w);
+	arm_done(lp, w);
+}
+
+struct hw_work *hw_lp_stop(struct hw_lp *lp)
+{
+	struct hw_work *w = lp->work;
+	if (!w)
+		return NULL;
+	settle(lp, w);
+	sim_timer_cancel(lp->ent.sim, &lp->done_timer);
+	lp->work = NULL;
+	w->lp = NULL;
+	return w;
+}
+
+static void lp_event(struct sim_entity *ent, unsigned kind, const union sim_payload *p)
+{
+	(void)p;
+	struct hw_lp *lp = sim_container_of(ent, struct hw_lp, ent);
+	SIM_ASSERT(ent->sim, kind == HW_EV_WORK_DONE && lp->work);
+	struct hw_work *w = lp->work;
+	w->cycles = 0;
+	lp->work = NULL;
+	w->lp = NULL;
+	w->ops->done(w);
+}
+
+static void lp_dump(const struct sim_entity *ent, FILE *out)
+{
+	const struct hw_lp *lp = sim_container_of(ent, struct hw_lp, ent);
+	fprintf(out, "  lp %u core %u node %u: %s since %llu ps, work %s\n", lp->id, lp->core, lp->node,
+		hw_cat_name(lp->cat), (unsigned long long)lp->cat_since, lp->work ? "attached" : "none");
+}
+
+static const struct sim_entity_ops lp_ops = {
+	.kind = "hw-lp",
+	.event = lp_event,
+	.dump = lp_dump,
+};
+
+/* ---- accounting ---- */
+
+bool hw_lp_sibling_busy(const struct hw_lp *lp)
+{
+	const struct hw_lp *t = &lp->host->lps[lp->first_thread];
+	for (uint32_t i = 0; i < lp->nthreads; i++)
+		if (&t[i] != lp && t[i].cat != HW_CAT_IDLE)
+			return true;
+	return false;
+}
+
+void hw_lp_set_cat(struct hw_lp *lp, enum hw_cat c)
+{
+	if (lp->cat == c)
+		return;
+	sim_time_t now = sim_now(lp->ent.sim);
+	bool was_busy = lp->cat != HW_CAT_IDLE;
+	lp->acc[lp->cat] += now - lp->cat_since;
+	lp->cat = c;
+	lp->cat_since = now;
+	if (was_busy != (c != HW_CAT_IDLE)) {
+		struct hw_lp *t = &lp->host->lps[lp->first_thread];
+		for (uint32_t i = 0; i < lp->nthreads; i++)
+			if (&t[i] != lp)
+				rerate(&t[i]);
+	}
+}
+
+sim_time_t hw_lp_time(const struct hw_lp *lp, enum hw_cat c)
+{
+	sim_time_t t = lp->acc[c];
+	if (lp->cat == c)
+		t += sim_now(lp->ent.sim) - lp->cat_since;
+	return t;
+}
+
+static void reset_accounting(struct sim_reset_hook *hook, sim_time_t now)
+{
+	struct hw_host *h = sim_container_of(hook, struct hw_host, reset_hook);
+	for (uint32_t i = 0; i < h->nlps; i++) {
+		memset(h->lps[i].acc, 0, sizeof h->lps[i].acc);
+		h->lps[i].cat_since = now;
+	}
+	h->window_start = now;
+}
+
+sim_time_t hw_window_start(const struct hw_host *h) { return h->window_start; }
+
+/* ---- topology ---- */
+
+double hw_numa_slowdown(const struct hw_host *h, uint32_t node, double mem_share, const double *frac)
+{
+	if (mem_share <= 0)
+		return 1.0;
+	double d;
+	if (!frac) {
+		d = h->distance[node * h->nnodes + node];
+	} else {
+		d = 0;
+		for (uint32_t k = 0; k < h->nnodes; k++)
+			d += frac[k] * h->distance[node * h->nnodes + k];
+	}
+	return (1.0 - mem_share) + mem_share * d / 10.0;
+}
+
+#define HW_ERROR (g_quark_from_static_string("hw-config-error"))
+
+static bool check(bool ok, GError **error, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+static bool check(bool ok, GError **error, const char *fmt, ...)
+{
+	if (ok)
+		return true;
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	g_set_error_literal(error, HW_ERROR, 0, msg);
+	g_free(msg);
+	return false;
+}
+
+struct hw_host *hw_host_new(struct sim *sim, const struct hw_config *cfg, GError **error)
+{
+	uint64_t nnodes = (uint64_t)cfg->sockets * cfg->nodes_per_socket;
+	uint64_t ncores = nnodes * cfg->cores_per_node;
+	uint64_t nlps = ncores * cfg->threads_per_core;
+
+	if (!check(cfg->sockets >= 1 && cfg->nodes_per_socket >= 1 && cfg->cores_per_node >= 1 && cfg->threads_per_core >= 1,
+		   error, "host: sockets, numa_nodes_per_socket, cores_per_node and threads_per_core must be at least 1") ||
+	    !check(nnodes <= HW_MAX_NODES, error, "host: %llu NUMA nodes, at most %d supported", (unsigned long long)nnodes,
+		   HW_MAX_NODES) ||
+	    !check(nlps <= HW_MAX_LPS, error, "host: %llu logical processors, at most %d supported",
+		   (unsigned long long)nlps, HW_MAX_LPS) ||
+	    !check(cfg->khz >= 1000 && cfg->khz <= 100000000, error, "host: frequency %llu kHz outside 1 MHz .. 100 GHz",
+		   (unsigned long long)cfg->khz) ||
+	    !check(cfg->smt_factor > 0 && cfg->smt_factor <= 1, error, "host: smt_factor %g outside (0, 1]", cfg->smt_factor))
+		return NULL;
+	if (cfg->distance) {
+		for (uint64_t i = 0; i < nnodes; i++)
+			for (uint64_t j = 0; j < nnodes; j++) {
+				uint32_t d = cfg->distance[i * nnodes + j];
+				if (!check(d >= 10 && d <= 255 && (i != j || d == 10), error,
+					   "host: numa_distance[%llu][%llu] = %u: distances are SLIT values, 10 on the "
+					   "diagonal and 10..255 elsewhere",
+					   (unsigned long long)i, (unsigned long long)j, d))
+					return NULL;
+			}
+	}
+	if (cfg->lp_khz)
+		for (uint64_t i = 0; i < nlps; i++)
+			if (!check(cfg->lp_khz[i] >= 1000 && cfg->lp_khz[i] <= 100000000, error,
+				   "host: lp %llu frequency %llu kHz outside 1 MHz .. 100 GHz", (unsigned long long)i,
+				   (unsigned long long)cfg->lp_khz[i]))
+				return NULL;
+
+	struct hw_host *h = g_new0(struct hw_host, 1);
+	h->sim = sim;
+	h->cfg = *cfg;
+	h->cfg.distance = NULL;
+	h->cfg.lp_khz = NULL;
+	h->nnodes = (uint32_t)nnodes;
+	h->ncores = (uint32_t)ncores;
+	h->nlps = (uint32_t)nlps;
+	h->distance = g_new(uint32_t, nnodes * nnodes);
+	for (uint32_t i = 0; i < nnodes; i++)
+		for (uint32_t j = 0; j < nnodes; j++)
+			h->distance[i * nnodes + j] = cfg->distance ? cfg->distance[i * nnodes + j] : (i == j ? 10 : 20);
+
+	h->lps = g_new0(struct hw_lp, nlps);
+	for (uint32_t i = 0; i < nlps; i++) {
+		struct hw_lp *lp = &h->lps[i];
+		lp->host = h;
+		lp->id = i;
+		lp->core = i / cfg->threads_per_core;
+		lp->node = lp->core / cfg->cores_per_node;
+		lp->socket = lp->node / cfg->nodes_per_socket;
+		lp->first_thread = lp->core * cfg->threads_per_core;
+		lp->nthreads = cfg->threads_per_core;
+		lp->khz = cfg->lp_khz ? cfg->lp_khz[i] : cfg->khz;
+		lp->cat = HW_CAT_IDLE;
+		lp->cat_since = sim_now(sim);
+		snprintf(lp->name, sizeof lp->name, "lp:%u", i);
+		sim_entity_add(sim, &lp->ent, &lp_ops, lp->name);
+		sim_timer_init(&lp->done_timer, &lp->ent, HW_EV_WORK_DONE);
+	}
+	h->window_start = sim_now(sim);
+	h->reset_hook.reset = reset_accounting;
+	sim_track_reset(sim, &h->reset_hook);
+	return h;
+}
+
+void hw_host_free(struct hw_host *h)
+{
+	if (!h)
+		return;
+	g_free(h->lps);
+	g_free(h->distance);
+	g_free(h);
+}
+
+uint32_t hw_nlps(const struct hw_host *h) { return h->nlps; }
+uint32_t hw_ncores(const struct hw_host *h) { return h->ncores; }
+uint32_t hw_nnodes(const struct hw_host *h) { return h->nnodes; }
+struct hw_lp *hw_lp_at(const struct hw_host *h, uint32_t id) { return &h->lps[id]; }
+uint32_t hw_distance(const struct hw_host *h, uint32_t from, uint32_t to) { return h->distance[from * h->nnodes + to]; }
+uint64_t hw_memory_per_node(const struct hw_host *h) { return h->cfg.memory_per_node; }
+double hw_smt_factor(const struct hw_host *h) { return h->cfg.smt_factor; }
+struct sim *hw_sim(const struct hw_host *h) { return h->sim; }
