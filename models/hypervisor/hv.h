@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hv.h - the hypervisor: partitions (the root and guests), their virtual processors (VPs),
+ *        the VP scheduler (a policy chosen by name), crossings and their costs, counters.
+ * Role: sits on models/hw and under the guests; guests use only vhw.h. The scenario loader,
+ *       reports and tests use this header to build a host, read counters and trigger run-time
+ *       actions (hot-add, weight/reserve/limit changes, start/stop).
+ * Policies (docs/hypervisor.md): "classic" (Hyper-V fair share with reserve/limit/weight, soft
+ *       affinity, NUMA-aware), "core" (classic where a core runs one partition at a time),
+ *       "cfs" (a KVM host: vCPU threads under a Linux-like fair scheduler) and "none" (bare
+ *       metal: one LP per guest CPU, nothing preempts it, every crossing costs nothing).
+ */
+#ifndef MODELS_HYPERVISOR_HV_H
+#define MODELS_HYPERVISOR_HV_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "models/hw/hw.h"
+#include "models/hypervisor/costs.h"
+#include "models/hypervisor/vhw.h"
+
+struct hv;
+struct hv_partition;
+struct hv_vp;
+
+struct hv_config {
+	const char *policy;           /* "classic" (default), "core", "cfs", "none" */
+	sim_time_t timeslice;         /* classic/core VP quantum (10 ms [R], REFERENCE 1.2) */
+	sim_time_t period;            /* reserve/limit enforcement period (100 ms [R], REFERENCE 1.2) */
+	bool soft_affinity;           /* prefer the LP a VP last ran on (default true) */
+	sim_time_t affinity_slack;    /* a VP waiting elsewhere is taken only when it lags by more (20 ms) */
+	bool numa_spanning;           /* VMs may take memory from and run on several nodes (default true) */
+	sim_time_t numa_slack;        /* extra lag before a VP runs off its home node (50 ms) */
+	/* cfs (KVM host): Linux CFS defaults on >= 8 CPUs (REFERENCE 1.5) */
+	sim_time_t cfs_latency;       /* 24 ms = 6 ms x (1 + log2 8) */
+	sim_time_t cfs_min_granularity; /* 3 ms = 0.75 ms x 4 */
+	sim_time_t cfs_wakeup_granularity; /* 4 ms = 1 ms x 4 */
+	sim_time_t cfs_balance_interval;   /* periodic load balance (4 ms [R]) */
+	uint32_t root_vcpus;          /* root VPs, pinned 1:1 to LPs 0..n-1; 0 = one per LP */
+	uint32_t root_weight;         /* (default 100) */
+	struct hv_costs costs;        /* overrides: hv_costs_set(&cfg.costs, name, value) */
+};
+void hv_config_default(struct hv_config *c);
+
+struct hv_partition_config {
+	const char *name;             /* unique, e.g. "web" or "web-2" */
+	uint32_t vcpus;               /* >= 1 */
+	uint32_t weight;              /* relative weight 1..10000 (default 100) */
+	double reserve;               /* % of one LP guaranteed to each VP, 0..100 (default 0) */
+	double limit;                 /* % of one LP each VP may use, 0 < limit <= 100 (default 100) */
+	uint64_t memory;              /* bytes (default 1 GiB) */
+	int32_t numa_node;            /* home node; -1 = placed by the hypervisor (default) */
+	const uint32_t *affinity;     /* LPs the VPs may run on (hard affinity), NULL = all */
+	uint32_t naffinity;
+	double mem_share;             /* memory-bound share of the VM's compute work, 0..1 (default 0) */
+	bool start;                   /* running from time 0 (default true); else a "start" action */
+};
+void hv_partition_config_default(struct hv_partition_config *c);
+
+/*
+ * The guest kernel of a partition. vcpu_added is called for every VP (at hv_partition_add and
+ * for each hot-added one) so the kernel can attach its per-vCPU state with vhw_set_guest.
+ */
+struct vhw_partition_ops {
+	void (*vcpu_added)(void *kernel, struct vhw_cpu *c);
+};
+
+struct hv *hv_new(struct hw_host *host, const struct hv_config *cfg, GError **error);
+void hv_free(struct hv *hv);
+
+/* Creates a guest partition; its kernel gets vcpu_added for each VP. NULL with an error. */
+struct hv_partition *hv_partition_add(struct hv *hv, const struct hv_partition_config *cfg,
+				      const struct vhw_partition_ops *ops, void *kernel, GError **error);
+
+/* ---- run-time actions (also reachable from the timeline: hv_action_schedule) ---- */
+bool hv_partition_hot_add(struct hv_partition *p, uint32_t n, GError **error);
+bool hv_partition_set_weight(struct hv_partition *p, uint32_t weight, GError **error);
+bool hv_partition_set_reserve(struct hv_partition *p, double reserve, GError **error);
+bool hv_partition_set_limit(struct hv_partition *p, double limit, GError **error);
+void hv_partition_start(struct hv_partition *p);
+void hv_partition_stop(struct hv_partition *p);
+
+enum hv_action_kind { HV_ACT_HOT_ADD, HV_ACT_SET_WEIGHT, HV_ACT_SET_RESERVE, HV_ACT_SET_LIMIT,
+		      HV_ACT_START, HV_ACT_STOP };
+struct hv_action {
+	sim_time_t at;
+	enum hv_action_kind kind;
+	struct hv_partition *partition;
+	double value;                 /* VPs to add, weight, reserve % or limit % */
+};
+/* Checks the action now (false with an error) and carries it out at its time. */
+bool hv_action_schedule(struct hv *hv, const struct hv_action *a, GError **error);
+
+/* ---- the root partition: built-in server of work forwarded by intercepts and devices ---- */
+
+/* Runs `cycles` of root work on the root VP nearest LP `near`, then calls done(arg). */
+void hv_root_submit(struct hv *hv, uint32_t near, uint64_t cycles, void (*done)(void *arg), void *arg);
+struct hv_partition *hv_root(const struct hv *hv); /* NULL under `none` */
+
+/* ---- counters (named after Hyper-V's "Hyper-V Hypervisor Virtual Processor" set) ---- */
+struct hv_counters {
+	sim_time_t guest_run;         /* LP time running the VP's own code (guest or root code, spin included) */
+	sim_time_t spin;              /* of which spinning */
+	sim_time_t hypervisor_run;    /* LP time in the hypervisor on its behalf (exits, switches) */
+	sim_time_t wait;              /* time ready but not running (CPU wait time; the steal clock) */
+	uint64_t dispatches, preemptions, migrations, exits, interrupts;
+	uint64_t hypercalls[VHW_NHYPERCALLS];
+	uint64_t intercepts[VHW_NINTERCEPTS];
+};
+/* Total run time = guest_run + hypervisor_run; CPU wait time per dispatch = wait / dispatches. */
+void hv_vp_counters(const struct hv_vp *vp, struct hv_counters *out);    /* up to now */
+void hv_partition_counters(const struct hv_partition *p, struct hv_counters *out); /* sum of VPs */
+
+struct hv_lp_counters {
+	uint64_t dispatches, preemptions;
+	sim_time_t hypervisor_run, guest_run, root_run, spin, idle; /* = the LP's hw categories */
+};
+void hv_lp_counters(const struct hv *hv, uint32_t lp, struct hv_lp_counters *out);
+
+/* ---- inspection ---- */
+const char *hv_policy_name(const struct hv *hv);
+bool hv_bare_metal(const struct hv *hv);
+struct hw_host *hv_host(const struct hv *hv);
+const struct hv_costs *hv_costs(const struct hv *hv);
+uint32_t hv_npartitions(const struct hv *hv);            /* the root first, if any */
+struct hv_partition *hv_partition_at(const struct hv *hv, uint32_t i);
+struct hv_partition *hv_partition_find(const struct hv *hv, const char *name);
+const char *hv_partition_name(const struct hv_partition *p);
+uint32_t hv_partition_nvps(const struct hv_partition *p);
+struct hv_vp *hv_partition_vp(const struct hv_partition *p, uint32_t i);
+uint32_t hv_partition_home_node(const struct hv_partition *p);
+const double *hv_partition_mem_frac(const struct hv_partition *p); /* share of memory per node */
+double hv_partition_mem_share(const struct hv_partition *p);       /* memory-bound share of its work */
+enum hv_vp_state { HV_VP_OFF, HV_VP_BLOCKED, HV_VP_READY, HV_VP_RUNNING };
+enum hv_vp_state hv_vp_state(const struct hv_vp *vp);
+int32_t hv_vp_lp(const struct hv_vp *vp);                /* LP it runs on, -1 when not running */
+struct vhw_cpu *hv_vp_cpu(struct hv_vp *vp);
+struct hv_partition *hv_vp_partition(const struct hv_vp *vp);
+/* The VP currently on an LP (running or entering/leaving the hypervisor), or NULL. */
+struct hv_vp *hv_lp_current(const struct hv *hv, uint32_t lp);
+
+#endif /* MODELS_HYPERVISOR_HV_H */

@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sched_classic.c - the `classic` policy: Hyper-V's fair-share VP scheduler before the core
+ *                   scheduler (REFERENCE 1.1-1.4).
+ * What it models:
+ *   - one ready queue per LP, ordered by (class, weighted run time): class 0 holds VPs still
+ *     inside their reserve for the current enforcement period, class 1 the rest; weighted run
+ *     time grows by run time x 100 / weight, so under contention shares follow the weights;
+ *   - a quantum (timeslice, 10 ms) per dispatch, cut short at the end of a reserve or limit
+ *     budget; a VP over its limit waits for the next period (vp.c);
+ *   - soft affinity: a VP is queued on the LP it last ran on and another LP takes it only when
+ *     it lags that LP's own candidate by more than affinity_slack; with soft affinity off every
+ *     LP simply takes the VP that lags most, wherever it is queued;
+ *   - NUMA: a VP running off its partition's home node counts numa_slack as extra lag, so it
+ *     runs there only when the home node cannot serve it for that long; idle LPs take any ready
+ *     VP they may run (idle stealing), nearest node first;
+ *   - a VP becoming ready kicks an idle LP, and a VP within its reserve preempts one that is not.
+ * Simplifies: a woken VP does not preempt (it waits for the next quantum boundary on a busy
+ *   host); its weighted run time is raised to at most one quantum behind the host's minimum, so
+ *   sleeping does not bank credit. Real Hyper-V heuristics (cache-temperature, boosts) are not
+ *   public; docs/hypervisor.md lists the differences.
+ */
+#include "models/hypervisor/hv-int.h"
+
+/* slack (ps of real time) in the VP's weighted time units */
+static uint64_t weighted(const struct hv_vp *vp, sim_time_t t)
+{
+	return (uint64_t)(((unsigned __int128)t * 100) / vp->part->weight);
+}
+
+static void set_key(struct hv *hv, struct hv_vp *vp)
+{
+	vp->rq_class = hv_vp_reserve_deficit(hv, vp) ? 0 : 1;
+	vp->rq_node.k0 = vp->rq_class;
+	vp->rq_node.k1 = vp->vruntime;
+}
+
+static uint32_t lp_load(const struct hv_lp *lp) { return rq_len(&lp->rq) + (lp->cur != NULL); }
+
+/* The queue a VP waits in: where it last ran, else the least loaded LP it may use (home first). */
+static struct hv_lp *queue_lp(struct hv *hv, const struct hv_vp *vp)
+{
+	if (vp->pinned_lp >= 0)
+		return &hv->lps[vp->pinned_lp];
+	if (vp->last_lp >= 0 && hv_vp_allowed(hv, vp, &hv->lps[vp->last_lp]))
+		return &hv->lps[vp->last_lp];
+	struct hv_lp *best = NULL;
+	for (uint32_t pass = 0; pass < 2 && !best; pass++)
+		for (uint32_t i = 0; i < hv->nlps; i++) {
+			struct hv_lp *lp = &hv->lps[i];
+			if ((pass == 0) != (lp->hw->node == vp->part->home_node) || !hv_vp_allowed(hv, vp, lp))
+				continue;
+			if (!best || lp_load(lp) < lp_load(best))
+				best = lp;
+		}
+	SIM_ASSERT(hv->sim, best != NULL);
+	return best;
+}
+
+void hv_classic_queue(struct hv *hv, struct hv_vp *vp, enum hv_why why)
+{
+	if (why == HV_WHY_WAKE || why == HV_WHY_START) {
+		uint64_t q = weighted(vp, hv->cfg.timeslice);
+		uint64_t floor = hv->min_vruntime > q ? hv->min_vruntime - q : 0;
+		if (vp->vruntime < floor)
+			vp->vruntime = floor;
+	}
+	set_key(hv, vp);
+	struct hv_lp *lp = queue_lp(hv, vp);
+	vp->rq = &lp->rq;
+	rq_push(&lp->rq, &vp->rq_node);
+}
+
+void hv_classic_dequeue(struct hv *hv, struct hv_vp *vp)
+{
+	(void)hv;
+	rq_remove(vp->rq, &vp->rq_node);
+	vp->rq = NULL;
+}
+
+/* A VP inside its reserve waits: preempt an LP (its queue's first) that runs a VP that is not. */
+static void preempt_for_reserve(struct hv *hv, struct hv_vp *vp)
+{
+	struct hv_lp *q = sim_container_of(vp->rq, struct hv_lp, rq);
+	for (uint32_t k = 0; k <= hv->nlps; k++) {
+		struct hv_lp *lp = k == 0 ? q : &hv->lps[k - 1];
+		if (k > 0 && lp == q)
+			continue;
+		if (lp->cur && !hv_vp_reserve_deficit(hv, lp->cur) && hv_vp_allowed(hv, vp, lp)) {
+			hv_lp_kick(lp);
+			return;
+		}
+	}
+}
+
+/* Makes sure someone will take a newly queued VP soon: an idle LP, or a reserve preemption. */
+void hv_classic_wake_lp(struct hv *hv, struct hv_vp *vp)
+{
+	struct hv_lp *q = sim_container_of(vp->rq, struct hv_lp, rq);
+	struct hv_lp *idle = hv_find_idle_lp(hv, vp, (int32_t)q->id);
+	if (idle)
+		hv_lp_kick(idle);
+	else if (vp->rq_class == 0)
+		preempt_for_reserve(hv, vp);
+}
+
+static void classic_enqueue(struct hv *hv, struct hv_vp *vp, enum hv_why why)
+{
+	hv_classic_queue(hv, vp, why);
+	if (why != HV_WHY_PREEMPT && why != HV_WHY_YIELD)
+		hv_classic_wake_lp(hv, vp);
+}
+
+/*
+ * The best ready VP for lp among the heads of all queues: lowest (class, weighted run time +
+ * penalty, id), the penalty being affinity_slack for a VP queued on another LP (soft affinity)
+ * plus numa_slack when lp is off the VP's home node. `ok`, when not NULL, filters candidates
+ * (the core policy uses it); a filtered pick looks past the heads, into whole queues.
+ */
+struct hv_vp *hv_classic_pick_where(struct hv *hv, struct hv_lp *lp, bool (*ok)(const struct hv_vp *, const void *),
+				    const void *arg)
+{
+	struct hv_vp *best = NULL;
+	uint64_t best_k0 = 0, best_k1 = 0;
+	bool multi_node = hv->nnodes > 1;
+	for (uint32_t k = 0; k < hv->nlps; k++) {
+		struct hv_lp *q = &hv->lps[(lp->id + k) % hv->nlps];
+		uint32_t n = ok ? rq_len(&q->rq) : (rq_len(&q->rq) ? 1 : 0);
+		for (uint32_t j = 0; j < n; j++) {
+			struct rq_node *node = ok ? rq_at(&q->rq, j) : rq_head(&q->rq);
+			struct hv_vp *vp = sim_container_of(node, struct hv_vp, rq_node);
+			if (q != lp && !hv_vp_allowed(hv, vp, lp))
+				continue;
+			if (ok && !ok(vp, arg))
+				continue;
+			sim_time_t pen = 0;
+			if (q != lp && hv->cfg.soft_affinity)
+				pen += hv->cfg.affinity_slack;
+			if (multi_node && lp->hw->node != vp->part->home_node)
+				pen += hv->cfg.numa_slack;
+			uint64_t k1 = node->k1 + weighted(vp, pen);
+			if (!best || node->k0 < best_k0 || (node->k0 == best_k0 && (k1 < best_k1 ||
+			    (k1 == best_k1 && node->id < best->rq_node.id)))) {
+				best = vp;
+				best_k0 = node->k0;
+				best_k1 = k1;
+			}
+		}
+	}
+	if (best) {
+		hv_classic_dequeue(hv, best);
+		if (best->vruntime > hv->min_vruntime && best->rq_class == 1)
+			hv->min_vruntime = best->vruntime;
+	}
+	return best;
+}
+
+static struct hv_vp *classic_pick(struct hv *hv, struct hv_lp *lp, struct hv_vp *prev)
+{
+	(void)prev;
+	return hv_classic_pick_where(hv, lp, NULL, NULL);
+}
+
+sim_time_t hv_classic_slice(struct hv *hv, struct hv_lp *lp, struct hv_vp *vp)
+{
+	(void)lp;
+	sim_time_t s = hv->cfg.timeslice;
+	if (hv_vp_reserve_deficit(hv, vp)) {
+		sim_time_t r = (sim_time_t)((double)hv->cfg.period * vp->part->reserve / 100.0) - vp->used;
+		if (r < s)
+			s = r > 0 ? r : 1;
+	}
+	return s;
+}
+
+static void classic_charge(struct hv *hv, struct hv_vp *vp, sim_time_t ran)
+{
+	(void)hv;
+	hv_vp_advance_vruntime(vp, ran);
+}
+
+/* Re-keys the queued VPs of partition p (NULL: all) after their class or weight changed. */
+static void rekey(struct hv *hv, struct hv_partition *only)
+{
+	for (guint i = 0; i < hv->parts->len; i++) {
+		struct hv_partition *p = hv->parts->pdata[i];
+		if (only && p != only)
+			continue;
+		for (guint v = 0; v < p->vps->len; v++) {
+			struct hv_vp *vp = p->vps->pdata[v];
+			if (!vp->rq)
+				continue;
+			struct hv_rq *q = vp->rq;
+			rq_remove(q, &vp->rq_node);
+			set_key(hv, vp);
+			rq_push(q, &vp->rq_node);
+			if (vp->rq_class == 0)
+				preempt_for_reserve(hv, vp);
+		}
+	}
+}
+
+void hv_classic_reweight(struct hv *hv, struct hv_partition *p) { rekey(hv, p); }
+
+void hv_classic_period(struct hv *hv)
+{
+	for (guint i = 0; i < hv->parts->len; i++) {
+		struct hv_partition *p = hv->parts->pdata[i];
+		if (p->reserve > 0)
+			rekey(hv, p);
+	}
+}
+
+static bool classic_init(struct hv *hv, GError **error)
+{
+	(void)hv, (void)error;
+	return true;
+}
+
+const struct hv_sched_ops hv_sched_classic = {
+	.name = "classic",
+	.init = classic_init,
+	.enqueue = classic_enqueue,
+	.dequeue = hv_classic_dequeue,
+	.pick = classic_pick,
+	.slice = hv_classic_slice,
+	.charge = classic_charge,
+	.reweight = hv_classic_reweight,
+	.period = hv_classic_period,
+};
