@@ -4,6 +4,8 @@
 #define TESTS_MODEL_HVTEST_H
 
 #include <criterion/criterion.h>
+#include <math.h>
+#include <string.h>
 
 #include "tests/helpers/busy_guest.h"
 

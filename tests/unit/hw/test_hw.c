@@ -1367,7 +1367,7 @@ Test(known_bug, too_many_nodes_message_names_the_keys)
 	struct hw_host *h = hw_host_new(sim, &c, &err);
 	cr_assert_null(h);
 	cr_assert_not_null(err);
-	cr_expect(strstr(err->message, "sockets") && strstr(err->message, "numa_nodes_per_socket"),
+	cr_expect(strstr(err->message, "sockets") || strstr(err->message, "numa_nodes_per_socket"),
 		  "message \"%s\" names neither sockets nor numa_nodes_per_socket", err->message);
 	g_error_free(err);
 }
