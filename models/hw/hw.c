@@ -217,16 +217,23 @@ static bool check(bool ok, GError **error, const char *fmt, ...)
 
 struct hw_host *hw_host_new(struct sim *sim, const struct hw_config *cfg, GError **error)
 {
-	uint64_t nnodes = (uint64_t)cfg->sockets * cfg->nodes_per_socket;
-	uint64_t ncores = nnodes * cfg->cores_per_node;
-	uint64_t nlps = ncores * cfg->threads_per_core;
+	/* the products are checked: four 32-bit factors can wrap a 64-bit product */
+	uint64_t nnodes = UINT64_MAX, ncores = UINT64_MAX, nlps = UINT64_MAX;
+	bool sane = !__builtin_mul_overflow((uint64_t)cfg->sockets, (uint64_t)cfg->nodes_per_socket, &nnodes) &&
+		    !__builtin_mul_overflow(nnodes, (uint64_t)cfg->cores_per_node, &ncores) &&
+		    !__builtin_mul_overflow(ncores, (uint64_t)cfg->threads_per_core, &nlps);
+	char nlps_text[32] = "too many";
+	if (sane)
+		snprintf(nlps_text, sizeof nlps_text, "%llu", (unsigned long long)nlps);
 
 	if (!check(cfg->sockets >= 1 && cfg->nodes_per_socket >= 1 && cfg->cores_per_node >= 1 && cfg->threads_per_core >= 1,
 		   error, "host: sockets, numa_nodes_per_socket, cores_per_node and threads_per_core must be at least 1") ||
-	    !check(nnodes <= HW_MAX_NODES, error, "host: %llu NUMA nodes, at most %d supported", (unsigned long long)nnodes,
-		   HW_MAX_NODES) ||
-	    !check(nlps <= HW_MAX_LPS, error, "host: %llu logical processors, at most %d supported",
-		   (unsigned long long)nlps, HW_MAX_LPS) ||
+	    !check(sane && nlps <= HW_MAX_LPS, error,
+		   "host: sockets x numa_nodes_per_socket x cores_per_node x threads_per_core = %s logical "
+		   "processors, at most %d supported", nlps_text,
+		   HW_MAX_LPS) ||
+	    !check(nnodes <= HW_MAX_NODES, error, "host: sockets x numa_nodes_per_socket = %llu NUMA nodes, at most %d "
+		   "supported", (unsigned long long)nnodes, HW_MAX_NODES) ||
 	    !check(cfg->khz >= 1000 && cfg->khz <= 100000000, error, "host: frequency %llu kHz outside 1 MHz .. 100 GHz",
 		   (unsigned long long)cfg->khz) ||
 	    !check(cfg->smt_factor > 0 && cfg->smt_factor <= 1, error, "host: smt_factor %g outside (0, 1]", cfg->smt_factor))

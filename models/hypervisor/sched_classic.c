@@ -129,9 +129,9 @@ struct hv_vp *hv_classic_pick_where(struct hv *hv, struct hv_lp *lp, bool (*ok)(
 		for (uint32_t j = 0; j < n; j++) {
 			struct rq_node *node = ok ? rq_at(&q->rq, j) : rq_head(&q->rq);
 			struct hv_vp *vp = sim_container_of(node, struct hv_vp, rq_node);
-			if (q != lp && !hv_vp_allowed(hv, vp, lp))
-				continue;
 			if (ok && !ok(vp, arg))
+				continue;
+			if (q != lp && !hv_vp_allowed(hv, vp, lp))
 				continue;
 			sim_time_t pen = 0;
 			if (q != lp && hv->cfg.soft_affinity)
