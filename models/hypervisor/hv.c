@@ -498,6 +498,13 @@ bool hv_action_schedule(struct hv *hv, const struct hv_action *a, GError **error
 		double l = a->kind == HV_ACT_SET_LIMIT ? a->value : p->limit;
 		if (!check_controls(hv, p->name, p->weight, r, l, p->vps->len, reserve_total(hv, p), error))
 			return false;
+		/* and what the policy supports (cfs has no reserve), checked now rather than at its time */
+		double old_r = p->reserve, old_l = p->limit;
+		p->reserve = r, p->limit = l;
+		bool ok = !hv->sched->check_partition || hv->sched->check_partition(hv, p, error);
+		p->reserve = old_r, p->limit = old_l;
+		if (!ok)
+			return false;
 		break;
 	}
 	case HV_ACT_START:
