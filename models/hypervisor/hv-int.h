@@ -181,6 +181,7 @@ void hv_classic_wake_lp(struct hv *hv, struct hv_vp *vp);
 struct hv_vp *hv_classic_pick_where(struct hv *hv, struct hv_lp *lp, bool (*ok)(const struct hv_vp *, const void *),
 				    const void *arg);
 sim_time_t hv_classic_slice(struct hv *hv, struct hv_lp *lp, struct hv_vp *vp);
+void hv_classic_charge(struct hv *hv, struct hv_vp *vp, sim_time_t ran);
 void hv_classic_reweight(struct hv *hv, struct hv_partition *p);
 void hv_classic_period(struct hv *hv);
 

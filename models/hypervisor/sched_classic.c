@@ -173,7 +173,7 @@ sim_time_t hv_classic_slice(struct hv *hv, struct hv_lp *lp, struct hv_vp *vp)
 	return s;
 }
 
-static void classic_charge(struct hv *hv, struct hv_vp *vp, sim_time_t ran)
+void hv_classic_charge(struct hv *hv, struct hv_vp *vp, sim_time_t ran)
 {
 	(void)hv;
 	hv_vp_advance_vruntime(vp, ran);
@@ -224,7 +224,7 @@ const struct hv_sched_ops hv_sched_classic = {
 	.dequeue = hv_classic_dequeue,
 	.pick = classic_pick,
 	.slice = hv_classic_slice,
-	.charge = classic_charge,
+	.charge = hv_classic_charge,
 	.reweight = hv_classic_reweight,
 	.period = hv_classic_period,
 };

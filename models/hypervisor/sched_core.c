@@ -295,12 +295,6 @@ static sim_time_t core_slice(struct hv *hv, struct hv_lp *lp, struct hv_vp *vp)
 	return left < s ? left : s;
 }
 
-static void core_charge(struct hv *hv, struct hv_vp *vp, sim_time_t ran)
-{
-	(void)hv;
-	hv_vp_advance_vruntime(vp, ran);
-}
-
 /* Queued VPs of p (NULL: all) that have just entered their reserve get a core. */
 static void reserve_sweep(struct hv *hv, struct hv_partition *only)
 {
@@ -363,7 +357,7 @@ const struct hv_sched_ops hv_sched_core = {
 	.dequeue = hv_classic_dequeue,
 	.pick = core_pick,
 	.slice = core_slice,
-	.charge = core_charge,
+	.charge = hv_classic_charge,
 	.reweight = core_reweight,
 	.period = core_period,
 };

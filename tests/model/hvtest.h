@@ -41,6 +41,19 @@ static inline void hvt_init(struct hvt *t, uint32_t nodes, uint32_t cores_per_no
 	cr_assert_not_null(t->hv, "%s", err ? err->message : "");
 }
 
+/* A VM running the busy guest, from a partition config and guest parameters (NULL: defaults). */
+static inline struct busy_guest *hvt_vm_cfg(struct hvt *t, const struct hv_partition_config *pc,
+					    const struct busy_guest_params *bp)
+{
+	struct busy_guest_params def;
+	busy_guest_params_default(&def);
+	GError *err = NULL;
+	struct busy_guest *g = busy_guest_new(t->hv, pc, bp ? bp : &def, &err);
+	cr_assert_not_null(g, "%s", err ? err->message : "");
+	t->g[t->ng++] = g;
+	return g;
+}
+
 static inline struct busy_guest *hvt_vm(struct hvt *t, const char *name, uint32_t vcpus, uint32_t weight,
 					double reserve, double limit)
 {
@@ -51,13 +64,7 @@ static inline struct busy_guest *hvt_vm(struct hvt *t, const char *name, uint32_
 	pc.weight = weight;
 	pc.reserve = reserve;
 	pc.limit = limit;
-	struct busy_guest_params bp;
-	busy_guest_params_default(&bp);
-	GError *err = NULL;
-	struct busy_guest *g = busy_guest_new(t->hv, &pc, &bp, &err);
-	cr_assert_not_null(g, "%s", err ? err->message : "");
-	t->g[t->ng++] = g;
-	return g;
+	return hvt_vm_cfg(t, &pc, NULL);
 }
 
 static inline void hvt_run(struct hvt *t, sim_time_t end)

@@ -34,13 +34,7 @@ static struct busy_guest *vm(struct hvt *t, const char *name, uint32_t vcpus, ui
 	pc.limit = limit;
 	pc.affinity = affinity;
 	pc.naffinity = naffinity;
-	struct busy_guest_params def;
-	busy_guest_params_default(&def);
-	GError *err = NULL;
-	struct busy_guest *g = busy_guest_new(t->hv, &pc, bp ? bp : &def, &err);
-	cr_assert_not_null(g, "%s", err ? err->message : "");
-	t->g[t->ng++] = g;
-	return g;
+	return hvt_vm_cfg(t, &pc, bp);
 }
 
 static struct hv_counters vp_counters(struct busy_guest *g, uint32_t i)

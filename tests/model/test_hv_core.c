@@ -28,11 +28,7 @@ static struct busy_guest *core_vm(struct hvt *t, const char *name, uint32_t vcpu
 	pc.weight = weight;
 	pc.reserve = reserve;
 	pc.limit = limit;
-	GError *err = NULL;
-	struct busy_guest *g = busy_guest_new(t->hv, &pc, bp, &err);
-	cr_assert_not_null(g, "%s", err ? err->message : "");
-	t->g[t->ng++] = g;
-	return g;
+	return hvt_vm_cfg(t, &pc, bp);
 }
 
 static void all_root_vps(struct hv_config *c) { c->root_vcpus = 0; } /* one root VP per LP */

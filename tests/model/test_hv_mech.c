@@ -18,11 +18,7 @@ static struct busy_guest *vm_with(struct hvt *t, const char *name, uint32_t vcpu
 	struct busy_guest_params bp;
 	busy_guest_params_default(&bp);
 	bp.think = think, bp.hypercall = hypercall, bp.intercept = intercept;
-	GError *err = NULL;
-	struct busy_guest *g = busy_guest_new(t->hv, &pc, &bp, &err);
-	cr_assert_not_null(g, "%s", err ? err->message : "");
-	t->g[t->ng++] = g;
-	return g;
+	return hvt_vm_cfg(t, &pc, &bp);
 }
 
 /* Sum over LPs and categories, and the VPs' own accounts, both exact integers. */

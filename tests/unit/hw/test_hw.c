@@ -33,10 +33,13 @@
 static struct sim *sim;
 static struct hw_host *host;
 
+static void script_reset(void);
+
 static void setup(void)
 {
 	sim = sim_new(1);
 	host = NULL;
+	script_reset();
 }
 
 /* The sim first: LP entities (and their pending timers) must outlive sim_free (entity.h). */
@@ -155,6 +158,8 @@ static struct {
 	unsigned n;
 	struct act acts[MAXACTS];
 } script;
+
+static void script_reset(void) { memset(&script, 0, sizeof script); }
 
 static void script_event(struct sim_entity *ent, unsigned kind, const union sim_payload *pl)
 {
