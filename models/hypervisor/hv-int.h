@@ -178,6 +178,9 @@ void hv_root_fini(struct hv *hv);
 void hv_classic_queue(struct hv *hv, struct hv_vp *vp, enum hv_why why);
 void hv_classic_dequeue(struct hv *hv, struct hv_vp *vp);
 void hv_classic_wake_lp(struct hv *hv, struct hv_vp *vp);
+struct hv_vp *hv_classic_peek_where(struct hv *hv, const struct hv_lp *lp,
+				    bool (*ok)(const struct hv_vp *, const void *), const void *arg, uint64_t *k0,
+				    uint64_t *k1);
 struct hv_vp *hv_classic_pick_where(struct hv *hv, struct hv_lp *lp, bool (*ok)(const struct hv_vp *, const void *),
 				    const void *arg);
 sim_time_t hv_classic_slice(struct hv *hv, struct hv_lp *lp, struct hv_vp *vp);

@@ -116,15 +116,16 @@ static void classic_enqueue(struct hv *hv, struct hv_vp *vp, enum hv_why why)
  * penalty, id), the penalty being affinity_slack for a VP queued on another LP (soft affinity)
  * plus numa_slack when lp is off the VP's home node. `ok`, when not NULL, filters candidates
  * (the core policy uses it); a filtered pick looks past the heads, into whole queues.
+ * peek leaves the VP queued and returns its key; pick takes it.
  */
-struct hv_vp *hv_classic_pick_where(struct hv *hv, struct hv_lp *lp, bool (*ok)(const struct hv_vp *, const void *),
-				    const void *arg)
+struct hv_vp *hv_classic_peek_where(struct hv *hv, const struct hv_lp *lp,
+				    bool (*ok)(const struct hv_vp *, const void *), const void *arg, uint64_t *k0,
+				    uint64_t *k1)
 {
 	struct hv_vp *best = NULL;
-	uint64_t best_k0 = 0, best_k1 = 0;
 	bool multi_node = hv->nnodes > 1;
 	for (uint32_t k = 0; k < hv->nlps; k++) {
-		struct hv_lp *q = &hv->lps[(lp->id + k) % hv->nlps];
+		const struct hv_lp *q = &hv->lps[(lp->id + k) % hv->nlps];
 		uint32_t n = ok ? rq_len(&q->rq) : (rq_len(&q->rq) ? 1 : 0);
 		for (uint32_t j = 0; j < n; j++) {
 			struct rq_node *node = ok ? rq_at(&q->rq, j) : rq_head(&q->rq);
@@ -138,15 +139,23 @@ struct hv_vp *hv_classic_pick_where(struct hv *hv, struct hv_lp *lp, bool (*ok)(
 				pen += hv->cfg.affinity_slack;
 			if (multi_node && lp->hw->node != vp->part->home_node)
 				pen += hv->cfg.numa_slack;
-			uint64_t k1 = node->k1 + weighted(vp, pen);
-			if (!best || node->k0 < best_k0 || (node->k0 == best_k0 && (k1 < best_k1 ||
-			    (k1 == best_k1 && node->id < best->rq_node.id)))) {
+			uint64_t key1 = node->k1 + weighted(vp, pen);
+			if (!best || node->k0 < *k0 || (node->k0 == *k0 && (key1 < *k1 ||
+			    (key1 == *k1 && node->id < best->rq_node.id)))) {
 				best = vp;
-				best_k0 = node->k0;
-				best_k1 = k1;
+				*k0 = node->k0;
+				*k1 = key1;
 			}
 		}
 	}
+	return best;
+}
+
+struct hv_vp *hv_classic_pick_where(struct hv *hv, struct hv_lp *lp, bool (*ok)(const struct hv_vp *, const void *),
+				    const void *arg)
+{
+	uint64_t k0 = 0, k1 = 0;
+	struct hv_vp *best = hv_classic_peek_where(hv, lp, ok, arg, &k0, &k1);
 	if (best) {
 		hv_classic_dequeue(hv, best);
 		if (best->vruntime > hv->min_vruntime && best->rq_class == 1)

@@ -65,42 +65,13 @@ static struct hv_partition *core_holder(const struct hv *hv, const struct core *
 	return p;
 }
 
-/* slack (ps of real time) in the VP's weighted time units, as classic computes it */
-static uint64_t weighted(const struct hv_vp *vp, sim_time_t t)
-{
-	return (uint64_t)(((unsigned __int128)t * 100) / vp->part->weight);
-}
-
 /*
  * The VP classic's unfiltered pick would take on lp, left queued: the lowest (class, weighted
- * run time + affinity and NUMA penalties, id) over the heads of all queues. Must match
- * hv_classic_pick_where(hv, lp, NULL, NULL). O(LPs).
+ * run time + affinity and NUMA penalties, id) over the heads of all queues. O(LPs).
  */
 static struct hv_vp *peek(struct hv *hv, const struct hv_lp *lp, uint64_t *k0, uint64_t *k1)
 {
-	struct hv_vp *best = NULL;
-	bool multi_node = hv->nnodes > 1;
-	for (uint32_t k = 0; k < hv->nlps; k++) {
-		const struct hv_lp *q = &hv->lps[(lp->id + k) % hv->nlps];
-		struct rq_node *node = rq_head(&q->rq);
-		if (!node)
-			continue;
-		struct hv_vp *vp = sim_container_of(node, struct hv_vp, rq_node);
-		if (q != lp && !hv_vp_allowed(hv, vp, lp))
-			continue;
-		sim_time_t pen = 0;
-		if (q != lp && hv->cfg.soft_affinity)
-			pen += hv->cfg.affinity_slack;
-		if (multi_node && lp->hw->node != vp->part->home_node)
-			pen += hv->cfg.numa_slack;
-		uint64_t key1 = node->k1 + weighted(vp, pen);
-		if (!best || node->k0 < *k0 || (node->k0 == *k0 && (key1 < *k1 || (key1 == *k1 && node->id < best->rq_node.id)))) {
-			best = vp;
-			*k0 = node->k0;
-			*k1 = key1;
-		}
-	}
-	return best;
+	return hv_classic_peek_where(hv, lp, NULL, NULL, k0, k1);
 }
 
 /*
