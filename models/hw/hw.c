@@ -236,15 +236,17 @@ struct hw_host *hw_host_new(struct sim *sim, const struct hw_config *cfg, GError
 		   "supported", (unsigned long long)nnodes, HW_MAX_NODES) ||
 	    !check(cfg->khz >= 1000 && cfg->khz <= 100000000, error, "host: frequency %llu kHz outside 1 MHz .. 100 GHz",
 		   (unsigned long long)cfg->khz) ||
-	    !check(cfg->smt_factor > 0 && cfg->smt_factor <= 1, error, "host: smt_factor %g outside (0, 1]", cfg->smt_factor))
+	    !check(cfg->smt_factor > 0 && cfg->smt_factor <= 1, error, "host: smt_factor %g outside (0, 1]", cfg->smt_factor) ||
+	    !check(cfg->memory_per_node >= (UINT64_C(1) << 20), error, "host: memory_per_node %llu bytes, at least 1 MiB",
+		   (unsigned long long)cfg->memory_per_node))
 		return NULL;
 	if (cfg->distance) {
 		for (uint64_t i = 0; i < nnodes; i++)
 			for (uint64_t j = 0; j < nnodes; j++) {
 				uint32_t d = cfg->distance[i * nnodes + j];
-				if (!check(d >= 10 && d <= 255 && (i != j || d == 10), error,
-					   "host: numa_distance[%llu][%llu] = %u: distances are SLIT values, 10 on the "
-					   "diagonal and 10..255 elsewhere",
+				if (!check(i == j ? d == 10 : d > 10 && d <= 254, error,
+					   "host: numa_distance[%llu][%llu] = %u: distances are ACPI SLIT values, 10 on "
+					   "the diagonal and 11..254 elsewhere",
 					   (unsigned long long)i, (unsigned long long)j, d))
 					return NULL;
 			}

@@ -48,7 +48,8 @@ struct hw_config {
 	const uint64_t *lp_khz;     /* optional: per-LP frequency, nlps entries (borrowed, copied) */
 	double smt_factor;          /* speed of a thread while a sibling is busy (default 0.65) */
 	uint64_t memory_per_node;   /* bytes (default 64 GiB) */
-	const uint32_t *distance;   /* optional nodes x nodes SLIT matrix, row-major (default 10 / 20) */
+	const uint32_t *distance;   /* optional nodes x nodes SLIT matrix, row-major: 10 on the diagonal,
+				       11..254 elsewhere (default 10 / 20) */
 };
 void hw_config_default(struct hw_config *c);
 
@@ -90,7 +91,11 @@ struct hw_lp {
 	sim_timer_t done_timer;
 };
 
-/* Builds the host (registers one entity per LP with sim). False with an error for bad config. */
+/*
+ * Builds the host (registers one entity per LP with sim). NULL with an error for bad config.
+ * The sim keeps pointers into the host (entities, the warm-up hook): free the host after the run,
+ * never while the sim may still run.
+ */
 struct hw_host *hw_host_new(struct sim *sim, const struct hw_config *cfg, GError **error);
 void hw_host_free(struct hw_host *host);
 

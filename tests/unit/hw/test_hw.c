@@ -508,16 +508,18 @@ Test(config, bad_slit_values_are_refused_naming_the_entry)
 		{ { 10, 9, 20, 10 }, "numa_distance[0][1]" }, /* below 10 */
 		{ { 10, 0, 20, 10 }, "numa_distance[0][1]" },
 		{ { 10, 20, 256, 10 }, "numa_distance[1][0]" }, /* above 255 */
+		{ { 10, 20, 255, 10 }, "numa_distance[1][0]" }, /* 255: "unreachable" in ACPI */
+		{ { 10, 10, 20, 10 }, "numa_distance[0][1]" }, /* remote must be farther than local */
 	};
 	for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct hw_config c = topo(1, 2, 1, 1);
 		c.distance = bad[i].d;
 		expect_refused(&c, bad[i].key, bad[i].key);
 	}
-	uint32_t good[4] = { 10, 255, 11, 10 };
+	uint32_t good[4] = { 10, 254, 11, 10 };
 	struct hw_config c = topo(1, 2, 1, 1);
 	c.distance = good;
-	expect_accepted(&c, "SLIT 10 / 255 / 11 / 10");
+	expect_accepted(&c, "SLIT 10 / 254 / 11 / 10");
 }
 
 Test(config, too_many_nodes_or_lps_are_refused)
