@@ -208,10 +208,8 @@ static bool check(bool ok, GError **error, const char *fmt, ...)
 		return true;
 	va_list ap;
 	va_start(ap, fmt);
-	char *msg = g_strdup_vprintf(fmt, ap);
+	g_propagate_error(error, g_error_new_valist(HW_ERROR, 0, fmt, ap));
 	va_end(ap);
-	g_set_error_literal(error, HW_ERROR, 0, msg);
-	g_free(msg);
 	return false;
 }
 

@@ -94,7 +94,6 @@ struct hv_lp {
 	bool need_resched;
 	sim_timer_t slice_timer;
 	sim_timer_t kick_timer;         /* zero-delay reschedule request */
-	sim_time_t slice_end;
 	struct hv_rq rq;                /* the policy's ready queue for this LP */
 	uint64_t dispatches, preemptions;
 };
@@ -136,6 +135,7 @@ struct hv {
 	GPtrArray *parts;               /* struct hv_partition *, owned; the root first */
 	struct hv_partition *root;
 	uint64_t *node_memory_used;     /* bytes per node */
+	bool *lp_taken;                 /* `none`: LPs given to a guest CPU */
 	sim_timer_t period_timer;
 	GQueue throttled;               /* VPs out of budget until the next period */
 	uint64_t min_vruntime;          /* monotone floor for waking VPs (classic/core) */
@@ -151,11 +151,21 @@ struct hv {
 void hv_lp_kick(struct hv_lp *lp);
 /* Is the VP allowed on this LP (pinning, affinity, NUMA spanning)? */
 bool hv_vp_allowed(const struct hv *hv, const struct hv_vp *vp, const struct hv_lp *lp);
-/* Is the VP in its reserve (guaranteed) share of the current period? */
-bool hv_vp_reserve_deficit(const struct hv *hv, const struct hv_vp *vp);
+/* Reserve (guaranteed) time the VP has left in the current period; 0 when none. */
+sim_time_t hv_vp_reserve_left(const struct hv *hv, const struct hv_vp *vp);
+/* Is the VP in its reserve share of the current period? */
+static inline bool hv_vp_reserve_deficit(const struct hv *hv, const struct hv_vp *vp)
+{
+	return hv_vp_reserve_left(hv, vp) > 0;
+}
 /* Enforcement-period budget left under the partition's limit (SIM_TIME_MAX when unlimited). */
 sim_time_t hv_vp_budget_left(const struct hv *hv, const struct hv_vp *vp);
-/* Adds ran x 100 / weight to vp->vruntime. */
+/* Real time t in vp's weighted units: t x 100 / weight (classic's run time, CFS's vruntime). */
+static inline uint64_t hv_weighted(const struct hv_vp *vp, sim_time_t t)
+{
+	return (uint64_t)(((unsigned __int128)t * 100) / vp->part->weight);
+}
+/* Adds hv_weighted(vp, ran) to vp->vruntime. */
 void hv_vp_advance_vruntime(struct hv_vp *vp, sim_time_t ran);
 /* The first idle LP that vp may use, trying `first` first, then its node, then the others. */
 struct hv_lp *hv_find_idle_lp(struct hv *hv, const struct hv_vp *vp, int32_t first);

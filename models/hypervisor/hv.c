@@ -22,10 +22,8 @@ static bool fail(GError **error, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	char *msg = g_strdup_vprintf(fmt, ap);
+	g_propagate_error(error, g_error_new_valist(HV_ERROR, 0, fmt, ap));
 	va_end(ap);
-	g_set_error_literal(error, HV_ERROR, 0, msg);
-	g_free(msg);
 	return false;
 }
 
@@ -113,12 +111,18 @@ static struct hv_vp *vp_new(struct hv_partition *p, uint32_t index)
 	return vp;
 }
 
+/* Is LP lp in the partition's hard affinity (all LPs when it has none)? */
+static bool may_use(const struct hv_partition *p, uint32_t lp)
+{
+	return !p->affinity || (p->affinity[lp / 64] >> (lp % 64) & 1);
+}
+
 bool hv_vp_allowed(const struct hv *hv, const struct hv_vp *vp, const struct hv_lp *lp)
 {
 	if (vp->pinned_lp >= 0)
 		return (uint32_t)vp->pinned_lp == lp->id;
 	const struct hv_partition *p = vp->part;
-	if (p->affinity && !(p->affinity[lp->id / 64] >> (lp->id % 64) & 1))
+	if (!may_use(p, lp->id))
 		return false;
 	if (!hv->cfg.numa_spanning && lp->hw->node != p->home_node)
 		return false;
@@ -130,11 +134,10 @@ struct hv_lp *hv_find_idle_lp(struct hv *hv, const struct hv_vp *vp, int32_t fir
 	if (first >= 0 && !hv->lps[first].cur && !sim_timer_pending(&hv->lps[first].kick_timer) &&
 	    hv_vp_allowed(hv, vp, &hv->lps[first]))
 		return &hv->lps[first];
-	uint32_t per_node = hv->nlps / hv->nnodes, home = vp->part->home_node;
 	for (uint32_t pass = 0; pass < 2; pass++)
 		for (uint32_t i = 0; i < hv->nlps; i++) {
 			struct hv_lp *lp = &hv->lps[i];
-			if ((pass == 0) != (i / per_node == home))
+			if ((pass == 0) != (lp->hw->node == vp->part->home_node))
 				continue;
 			if (!lp->cur && !sim_timer_pending(&lp->kick_timer) && hv_vp_allowed(hv, vp, lp))
 				return lp;
@@ -263,54 +266,47 @@ static double reserve_total(const struct hv *hv, const struct hv_partition *exce
 	return r;
 }
 
-static uint32_t pinned_count(const struct hv *hv)
+/* Under `none`: LPs not yet given to a guest CPU that p may use (its affinity list, if any). */
+static uint32_t bare_metal_free(const struct hv *hv, const struct hv_partition *p)
 {
 	uint32_t n = 0;
-	for (guint i = 0; i < hv->parts->len; i++) {
-		const struct hv_partition *p = hv->parts->pdata[i];
-		for (guint v = 0; v < p->vps->len; v++)
-			n += ((const struct hv_vp *)p->vps->pdata[v])->pinned_lp >= 0;
-	}
+	for (uint32_t i = 0; i < hv->nlps; i++)
+		n += !hv->lp_taken[i] && may_use(p, i);
 	return n;
 }
 
-/* Under `none`, each guest CPU is its own LP: the next free one (in the affinity list, if any). */
-static bool pin_bare_metal(struct hv *hv, struct hv_partition *p, struct hv_vp *vp, GError **error)
+/*
+ * Checked before any VP is made: a VP's entity cannot be taken back from the sim, so nothing
+ * after this may fail. Under `none` each guest CPU needs an LP of its own.
+ */
+static bool check_room(const struct hv_partition *p, uint32_t n, GError **error)
 {
-	for (uint32_t i = 0; i < hv->nlps; i++) {
-		if (p->affinity && !(p->affinity[i / 64] >> (i % 64) & 1))
-			continue;
-		bool taken = false;
-		for (guint k = 0; k < hv->parts->len && !taken; k++) {
-			const struct hv_partition *q = hv->parts->pdata[k];
-			for (guint v = 0; v < q->vps->len && !taken; v++)
-				taken = ((const struct hv_vp *)q->vps->pdata[v])->pinned_lp == (int32_t)i;
-		}
-		if (!taken) {
-			vp->pinned_lp = (int32_t)i;
-			return true;
-		}
-	}
-	return fail(error, "vm '%s': bare metal (hypervisor none) gives each vCPU its own logical processor, and "
-			   "only %u are free", p->name, hv->nlps - pinned_count(hv) + 1);
+	const struct hv *hv = p->hv;
+	if (!hv->bare_metal)
+		return true;
+	uint32_t free = bare_metal_free(hv, p);
+	if (n > free)
+		return fail(error, "vm '%s': bare metal (hypervisor none) gives each vCPU its own logical processor; "
+				   "%u vcpus asked for, %u free%s", p->name, n, free, p->affinity ? " in its affinity" : "");
+	return true;
 }
 
-static bool add_vps(struct hv_partition *p, uint32_t n, GError **error)
+/* Adds n VPs (check_room said there is room); under `none` each takes the next free LP. */
+static void add_vps(struct hv_partition *p, uint32_t n)
 {
 	struct hv *hv = p->hv;
 	for (uint32_t i = 0; i < n; i++) {
 		struct hv_vp *vp = vp_new(p, p->vps->len);
-		if (hv->bare_metal && !pin_bare_metal(hv, p, vp, error)) {
-			g_ptr_array_remove_index(p->vps, p->vps->len - 1);
-			g_free(vp); /* its entity stays registered and idle: the sim has no removal */
-			return false;
-		}
+		for (uint32_t lp = 0; hv->bare_metal && vp->pinned_lp < 0; lp++)
+			if (!hv->lp_taken[lp] && may_use(p, lp)) {
+				hv->lp_taken[lp] = true;
+				vp->pinned_lp = (int32_t)lp;
+			}
 		if (p->ops && p->ops->vcpu_added)
 			p->ops->vcpu_added(p->kernel, &vp->cpu);
 		if (p->running)
 			hv_vp_start(vp);
 	}
-	return true;
 }
 
 struct hv_partition *hv_partition_add(struct hv *hv, const struct hv_partition_config *cfg,
@@ -355,9 +351,9 @@ struct hv_partition *hv_partition_add(struct hv *hv, const struct hv_partition_c
 	}
 	GError *err = NULL;
 	if (!place_memory(hv, p, cfg, &err) || (hv->sched->check_partition && !hv->sched->check_partition(hv, p, &err)) ||
-	    !add_vps(p, cfg->vcpus, &err)) {
+	    !check_room(p, cfg->vcpus, &err)) {
 		g_propagate_error(error, err);
-		/* undo: a partition that failed is not left half-built (its VP entities stay idle) */
+		/* undo: a partition that failed leaves nothing behind (it has no VPs yet) */
 		for (uint32_t n = 0; n < hv->nnodes; n++)
 			if (p->mem_frac[n] > 0)
 				hv->node_memory_used[n] -= (uint64_t)llround(p->mem_frac[n] * (double)p->memory);
@@ -365,6 +361,7 @@ struct hv_partition *hv_partition_add(struct hv *hv, const struct hv_partition_c
 		partition_free(p);
 		return NULL;
 	}
+	add_vps(p, cfg->vcpus);
 	if (cfg->start && hv->started)
 		hv_partition_start(p);
 	else
@@ -381,7 +378,10 @@ bool hv_partition_hot_add(struct hv_partition *p, uint32_t n, GError **error)
 	if (p->reserve > 0 && !check_controls(p->hv, p->name, p->weight, p->reserve, p->limit, p->vps->len + n,
 					      reserve_total(p->hv, p), error))
 		return false;
-	return add_vps(p, n, error);
+	if (!check_room(p, n, error))
+		return false;
+	add_vps(p, n);
+	return true;
 }
 
 static void reweight(struct hv_partition *p)
@@ -483,9 +483,8 @@ bool hv_action_schedule(struct hv *hv, const struct hv_action *a, GError **error
 		if (!(a->value >= 1 && a->value == floor(a->value)))
 			return fail(error, "vm '%s': hot-add needs a whole number of vcpus >= 1, not %g",
 				    a->partition->name, a->value);
-		if (hv->bare_metal && pinned_count(hv) + (uint32_t)a->value > hv->nlps)
-			return fail(error, "vm '%s': hot-add of %g vcpus: bare metal has only %u free logical "
-					   "processors", a->partition->name, a->value, hv->nlps - pinned_count(hv));
+		if (!check_room(a->partition, (uint32_t)a->value, error))
+			return false;
 		break;
 	case HV_ACT_SET_WEIGHT:
 		if (!(a->value >= 1 && a->value <= 10000 && a->value == floor(a->value)))
@@ -596,6 +595,7 @@ struct hv *hv_new(struct hw_host *host, const struct hv_config *cfg, GError **er
 	hv->parts = g_ptr_array_new();
 	hv->actions = g_ptr_array_new_with_free_func(g_free);
 	hv->node_memory_used = g_new0(uint64_t, hv->nnodes);
+	hv->lp_taken = g_new0(bool, hv->nlps);
 	g_queue_init(&hv->throttled);
 	if (!hv_costs_resolve(&hv->cfg.costs, hw_lp_at(host, 0)->khz, hv->bare_metal)) {
 		fail(error, "hypervisor: a cost overflows the time range");
@@ -661,6 +661,7 @@ void hv_free(struct hv *hv)
 		rq_fini(&hv->lps[i].rq);
 	g_free(hv->lps);
 	g_free(hv->node_memory_used);
+	g_free(hv->lp_taken);
 	g_free(hv);
 }
 

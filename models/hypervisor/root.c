@@ -8,10 +8,13 @@
  *       the LP it came from, or, when the root has fewer VPs ("minroot"), to VP (lp mod n).
  * Simplifies: a request is pure compute at the host's nominal frequency; root-side locking and
  *       the root's own scheduler between its threads are not modelled (FIFO per VP).
+ * Memory: requests carry their own queue link and are recycled, so a steady stream of intercepts
+ *       allocates nothing.
  */
 #include "models/hypervisor/hv-int.h"
 
 struct root_req {
+	GList link;               /* in a root VP's FIFO, or in the free list */
 	uint64_t cycles;
 	void (*done)(void *arg);
 	void *arg;
@@ -20,13 +23,15 @@ struct root_req {
 struct root_vp {
 	struct hw_work work;      /* the head request, while it runs */
 	struct vhw_cpu *cpu;
-	GQueue q;                 /* struct root_req * */
+	GQueue q;                 /* struct root_req, by their links */
+	struct root *rt;
 	bool busy;                /* the head request's work has been started */
 };
 
 struct root {
 	struct root_vp *vps;
 	uint32_t n;
+	GQueue free;              /* recycled requests (zeroed = empty) */
 };
 
 static void start_next(struct root_vp *r)
@@ -46,10 +51,13 @@ static void start_next(struct root_vp *r)
 static void work_done(struct hw_work *w)
 {
 	struct root_vp *r = sim_container_of(w, struct root_vp, work);
-	struct root_req *req = g_queue_pop_head(&r->q);
+	struct root_req *req = g_queue_pop_head_link(&r->q)->data;
 	r->busy = false;
-	req->done(req->arg);
-	g_free(req);
+	struct root *rt = r->rt;
+	void (*done)(void *) = req->done;
+	void *arg = req->arg;
+	g_queue_push_head_link(&rt->free, &req->link);
+	done(arg);
 	start_next(r);
 }
 
@@ -75,6 +83,7 @@ bool hv_root_init(struct hv *hv, GError **error)
 		struct root_vp *r = &rt->vps[i];
 		r->work.ops = &root_work_ops;
 		r->cpu = &((struct hv_vp *)hv->root->vps->pdata[i])->cpu;
+		r->rt = rt;
 		g_queue_init(&r->q);
 		vhw_set_guest(r->cpu, &root_guest_ops, r);
 	}
@@ -85,8 +94,12 @@ bool hv_root_init(struct hv *hv, GError **error)
 void hv_root_fini(struct hv *hv)
 {
 	struct root *rt = hv->root_data;
+	GList *l;
 	for (uint32_t i = 0; i < rt->n; i++)
-		g_queue_clear_full(&rt->vps[i].q, g_free);
+		while ((l = g_queue_pop_head_link(&rt->vps[i].q)))
+			g_free(l->data);
+	while ((l = g_queue_pop_head_link(&rt->free)))
+		g_free(l->data);
 	g_free(rt->vps);
 	g_free(rt);
 	hv->root_data = NULL;
@@ -97,9 +110,10 @@ void hv_root_submit(struct hv *hv, uint32_t near, uint64_t cycles, void (*done)(
 	struct root *rt = hv->root_data;
 	SIM_ASSERT(hv->sim, rt != NULL);
 	struct root_vp *r = &rt->vps[near % rt->n];
-	struct root_req *req = g_new(struct root_req, 1);
-	*req = (struct root_req){.cycles = cycles, .done = done, .arg = arg};
-	g_queue_push_tail(&r->q, req);
+	GList *l = g_queue_pop_head_link(&rt->free);
+	struct root_req *req = l ? l->data : g_new(struct root_req, 1);
+	*req = (struct root_req){.link = {.data = req}, .cycles = cycles, .done = done, .arg = arg};
+	g_queue_push_tail_link(&r->q, &req->link);
 	if (r->q.length == 1)
 		vhw_raise(r->cpu, VHW_VEC_VMBUS); /* the root VP was idle: wake it */
 }

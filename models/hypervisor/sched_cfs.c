@@ -93,10 +93,7 @@ static sim_time_t now_of(const struct hv *hv) { return sim_now(hv->sim); }
 static uint32_t weight_of(const struct hv_vp *vp) { return vp->part->weight; }
 
 /* Real time t in vp's vruntime units (Linux's calc_delta_fair). */
-static uint64_t to_vruntime(const struct hv_vp *vp, sim_time_t t)
-{
-	return (uint64_t)(((unsigned __int128)t * 100) / weight_of(vp));
-}
+static uint64_t to_vruntime(const struct hv_vp *vp, sim_time_t t) { return hv_weighted(vp, t); }
 
 /* Runnable VPs of an LP: queued plus the one on it (Linux's nr_running). */
 static uint32_t nr_running(const struct hv_lp *lp) { return rq_len(&lp->rq) + (lp->cur != NULL); }

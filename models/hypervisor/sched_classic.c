@@ -22,12 +22,6 @@
  */
 #include "models/hypervisor/hv-int.h"
 
-/* slack (ps of real time) in the VP's weighted time units */
-static uint64_t weighted(const struct hv_vp *vp, sim_time_t t)
-{
-	return (uint64_t)(((unsigned __int128)t * 100) / vp->part->weight);
-}
-
 static void set_key(struct hv *hv, struct hv_vp *vp)
 {
 	vp->rq_class = hv_vp_reserve_deficit(hv, vp) ? 0 : 1;
@@ -60,7 +54,7 @@ static struct hv_lp *queue_lp(struct hv *hv, const struct hv_vp *vp)
 void hv_classic_queue(struct hv *hv, struct hv_vp *vp, enum hv_why why)
 {
 	if (why == HV_WHY_WAKE || why == HV_WHY_START) {
-		uint64_t q = weighted(vp, hv->cfg.timeslice);
+		uint64_t q = hv_weighted(vp, hv->cfg.timeslice);
 		uint64_t floor = hv->min_vruntime > q ? hv->min_vruntime - q : 0;
 		if (vp->vruntime < floor)
 			vp->vruntime = floor;
@@ -139,7 +133,7 @@ struct hv_vp *hv_classic_peek_where(struct hv *hv, const struct hv_lp *lp,
 				pen += hv->cfg.affinity_slack;
 			if (multi_node && lp->hw->node != vp->part->home_node)
 				pen += hv->cfg.numa_slack;
-			uint64_t key1 = node->k1 + weighted(vp, pen);
+			uint64_t key1 = node->k1 + hv_weighted(vp, pen);
 			if (!best || node->k0 < *k0 || (node->k0 == *k0 && (key1 < *k1 ||
 			    (key1 == *k1 && node->id < best->rq_node.id)))) {
 				best = vp;
@@ -173,13 +167,8 @@ static struct hv_vp *classic_pick(struct hv *hv, struct hv_lp *lp, struct hv_vp 
 sim_time_t hv_classic_slice(struct hv *hv, struct hv_lp *lp, struct hv_vp *vp)
 {
 	(void)lp;
-	sim_time_t s = hv->cfg.timeslice;
-	if (hv_vp_reserve_deficit(hv, vp)) {
-		sim_time_t r = (sim_time_t)((double)hv->cfg.period * vp->part->reserve / 100.0) - vp->used;
-		if (r < s)
-			s = r > 0 ? r : 1;
-	}
-	return s;
+	sim_time_t s = hv->cfg.timeslice, r = hv_vp_reserve_left(hv, vp);
+	return r > 0 && r < s ? r : s;
 }
 
 void hv_classic_charge(struct hv *hv, struct hv_vp *vp, sim_time_t ran)

@@ -59,7 +59,7 @@ static void vp_charge(struct hv_vp *vp)
 
 void hv_vp_advance_vruntime(struct hv_vp *vp, sim_time_t ran)
 {
-	vp->vruntime += (uint64_t)(((unsigned __int128)ran * 100) / vp->part->weight);
+	vp->vruntime += hv_weighted(vp, ran);
 }
 
 sim_time_t hv_vp_budget_left(const struct hv *hv, const struct hv_vp *vp)
@@ -70,11 +70,12 @@ sim_time_t hv_vp_budget_left(const struct hv *hv, const struct hv_vp *vp)
 	return vp->used >= budget ? 0 : budget - vp->used;
 }
 
-bool hv_vp_reserve_deficit(const struct hv *hv, const struct hv_vp *vp)
+sim_time_t hv_vp_reserve_left(const struct hv *hv, const struct hv_vp *vp)
 {
 	if (vp->part->reserve <= 0 || hv->bare_metal)
-		return false;
-	return (double)vp->used < (double)hv->cfg.period * vp->part->reserve / 100.0;
+		return 0;
+	sim_time_t r = (sim_time_t)((double)hv->cfg.period * vp->part->reserve / 100.0);
+	return vp->used >= r ? 0 : r - vp->used;
 }
 
 /* ---- becoming ready ---- */
@@ -124,13 +125,10 @@ static void arm_slice(struct hv_lp *lp, struct hv_vp *vp)
 	sim_time_t s = hv->sched->slice(hv, lp, vp), b = hv_vp_budget_left(hv, vp);
 	if (b < s)
 		s = b;
-	if (s == SIM_TIME_MAX) {
+	if (s == SIM_TIME_MAX)
 		sim_timer_cancel(hv->sim, &lp->slice_timer);
-		lp->slice_end = SIM_TIME_MAX;
-		return;
-	}
-	lp->slice_end = now_of(hv) + s;
-	sim_timer_arm(hv->sim, &lp->slice_timer, lp->slice_end);
+	else
+		sim_timer_arm(hv->sim, &lp->slice_timer, now_of(hv) + s);
 }
 
 static void dispatch(struct hv_lp *lp, struct hv_vp *vp)
@@ -298,7 +296,6 @@ static void exit_done(struct hv_vp *vp)
 			break; /* HLT with an interrupt pending returns at once */
 		/* fall through */
 	case HV_AFTER_ROOT:
-		vp_account(vp);
 		vp_charge(vp);
 		vp_leave_lp(vp);
 		vp->state = HV_VP_BLOCKED;

@@ -42,6 +42,8 @@ static void next(struct busy_vcpu *v)
 	}
 	if (!v->in_chunk) {
 		v->work.cycles = (double)v->g->p.chunk_cycles;
+		v->work.mem_share = hv_partition_mem_share(v->g->part);
+		v->work.mem_frac = hv_partition_mem_frac(v->g->part);
 		v->in_chunk = true;
 	}
 	vhw_compute(v->cpu, &v->work);
@@ -75,10 +77,6 @@ static void vcpu_added(void *kernel, struct vhw_cpu *c)
 	v->g = g;
 	v->cpu = c;
 	v->work.ops = &chunk_ops;
-	if (g->part) { /* hot-added */
-		v->work.mem_share = hv_partition_mem_share(g->part);
-		v->work.mem_frac = hv_partition_mem_frac(g->part);
-	}
 	g_ptr_array_add(g->vcpus, v);
 	vhw_set_guest(c, &bg_ops, v);
 }
@@ -95,11 +93,6 @@ struct busy_guest *busy_guest_new(struct hv *hv, const struct hv_partition_confi
 	if (!g->part) {
 		busy_guest_free(g);
 		return NULL;
-	}
-	for (guint i = 0; i < g->vcpus->len; i++) {
-		struct busy_vcpu *v = g->vcpus->pdata[i];
-		v->work.mem_share = hv_partition_mem_share(g->part);
-		v->work.mem_frac = hv_partition_mem_frac(g->part);
 	}
 	return g;
 }

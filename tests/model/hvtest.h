@@ -54,8 +54,9 @@ static inline struct busy_guest *hvt_vm_cfg(struct hvt *t, const struct hv_parti
 	return g;
 }
 
-static inline struct busy_guest *hvt_vm(struct hvt *t, const char *name, uint32_t vcpus, uint32_t weight,
-					double reserve, double limit)
+/* A VM of `vcpus` VPs with these controls, running the busy guest with parameters bp (NULL: defaults). */
+static inline struct busy_guest *hvt_vm_with(struct hvt *t, const char *name, uint32_t vcpus, uint32_t weight,
+					     double reserve, double limit, const struct busy_guest_params *bp)
 {
 	struct hv_partition_config pc;
 	hv_partition_config_default(&pc);
@@ -64,7 +65,13 @@ static inline struct busy_guest *hvt_vm(struct hvt *t, const char *name, uint32_
 	pc.weight = weight;
 	pc.reserve = reserve;
 	pc.limit = limit;
-	return hvt_vm_cfg(t, &pc, NULL);
+	return hvt_vm_cfg(t, &pc, bp);
+}
+
+static inline struct busy_guest *hvt_vm(struct hvt *t, const char *name, uint32_t vcpus, uint32_t weight,
+					double reserve, double limit)
+{
+	return hvt_vm_with(t, name, vcpus, weight, reserve, limit, NULL);
 }
 
 static inline void hvt_run(struct hvt *t, sim_time_t end)

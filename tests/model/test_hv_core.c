@@ -17,20 +17,6 @@
 
 #include "tests/model/hvtest.h"
 
-/* A VM of busy vCPUs with custom guest parameters (hvt_vm uses the defaults). */
-static struct busy_guest *core_vm(struct hvt *t, const char *name, uint32_t vcpus, uint32_t weight, double reserve,
-				  double limit, const struct busy_guest_params *bp)
-{
-	struct hv_partition_config pc;
-	hv_partition_config_default(&pc);
-	pc.name = name;
-	pc.vcpus = vcpus;
-	pc.weight = weight;
-	pc.reserve = reserve;
-	pc.limit = limit;
-	return hvt_vm_cfg(t, &pc, bp);
-}
-
 static void all_root_vps(struct hv_config *c) { c->root_vcpus = 0; } /* one root VP per LP */
 
 /* ---- the invariant checker ---- */
@@ -161,9 +147,9 @@ static void inv_run(struct inv *v, const char *policy, uint32_t cores, uint32_t 
 		bb.intercept = VHW_IC_IO_KERNEL;
 		break;
 	}
-	core_vm(t, "a", 2, 100, 0, 100, &ba);
-	core_vm(t, "b", 3, 100, reserve_b, 100, &bb);
-	core_vm(t, "c", 4, 100, 0, 100, &bc);
+	hvt_vm_with(t, "a", 2, 100, 0, 100, &ba);
+	hvt_vm_with(t, "b", 3, 100, reserve_b, 100, &bb);
+	hvt_vm_with(t, "c", 4, 100, 0, 100, &bc);
 	struct sim_run_params rp = {.end = 2 * SIM_PS_PER_S, .monitor = &v->mon};
 	sim_run(t->sim, &rp);
 }
@@ -241,9 +227,9 @@ Test(hv_core, invariant_across_actions)
 	bp.arg = &v;
 	struct busy_guest_params bb = bp;
 	bb.think = 2 * SIM_PS_PER_MS;
-	struct busy_guest *a = core_vm(&t, "a", 2, 100, 0, 100, &bp);
-	struct busy_guest *b = core_vm(&t, "b", 3, 100, 10, 100, &bb);
-	struct busy_guest *c = core_vm(&t, "c", 4, 100, 0, 100, &bp);
+	struct busy_guest *a = hvt_vm_with(&t, "a", 2, 100, 0, 100, &bp);
+	struct busy_guest *b = hvt_vm_with(&t, "b", 3, 100, 10, 100, &bb);
+	struct busy_guest *c = hvt_vm_with(&t, "c", 4, 100, 0, 100, &bp);
 	const struct hv_action acts[] = {
 		{.at = 300 * SIM_PS_PER_MS + 12345, .kind = HV_ACT_STOP, .partition = c->part},
 		{.at = 500 * SIM_PS_PER_MS, .kind = HV_ACT_HOT_ADD, .partition = a->part, .value = 1},
@@ -326,7 +312,7 @@ static void fair_run(uint32_t nvm, uint32_t vcpus, double want_busy_lps)
 	const char *names[] = {"a", "b", "c", "d", "e", "f"};
 	cr_assert_leq(nvm, G_N_ELEMENTS(names));
 	for (uint32_t i = 0; i < nvm; i++)
-		core_vm(&t, names[i], vcpus, 100, 0, 100, &bp);
+		hvt_vm_with(&t, names[i], vcpus, 100, 0, 100, &bp);
 	sim_time_t T = 3 * SIM_PS_PER_S;
 	hvt_run(&t, T);
 	struct hv_config c;
@@ -431,10 +417,10 @@ static void smt_off_run(struct hvt *t, const char *policy)
 	think = bp, icpt = bp;
 	think.think = 2 * SIM_PS_PER_MS;
 	icpt.intercept = VHW_IC_IO_KERNEL;
-	core_vm(t, "a", 3, 200, 0, 100, &bp);
-	core_vm(t, "b", 2, 100, 30, 100, &think);
-	core_vm(t, "c", 2, 100, 0, 60, &icpt);
-	core_vm(t, "d", 1, 50, 0, 100, &bp);
+	hvt_vm_with(t, "a", 3, 200, 0, 100, &bp);
+	hvt_vm_with(t, "b", 2, 100, 30, 100, &think);
+	hvt_vm_with(t, "c", 2, 100, 0, 60, &icpt);
+	hvt_vm_with(t, "d", 1, 50, 0, 100, &bp);
 	hvt_run(t, 2 * SIM_PS_PER_S);
 }
 
