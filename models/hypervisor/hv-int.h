@@ -10,7 +10,7 @@
 #define MODELS_HYPERVISOR_HV_INT_H
 
 #include "models/hypervisor/hv.h"
-#include "models/hypervisor/rq.h"
+#include "sim/pq.h"
 
 /* What a running VP is doing. */
 enum hv_mode {
@@ -49,8 +49,8 @@ struct hv_vp {
 	sim_timer_t stimer;             /* the synthetic timer (vhw_timer_arm) */
 
 	/* scheduling (policies own the meaning of vruntime and rq_node) */
-	struct rq_node rq_node;
-	struct hv_rq *rq;               /* queue it is in, or NULL */
+	struct sim_pq_node rq_node;
+	struct sim_pq *rq;               /* queue it is in, or NULL */
 	uint64_t vruntime;              /* weighted run time: ps x 100 / weight */
 	uint32_t rq_class;              /* 0 = reserve deficit, 1 = normal (classic/core) */
 	sim_time_t run_start;           /* last charge while running */
@@ -94,7 +94,7 @@ struct hv_lp {
 	bool need_resched;
 	sim_timer_t slice_timer;
 	sim_timer_t kick_timer;         /* zero-delay reschedule request */
-	struct hv_rq rq;                /* the policy's ready queue for this LP */
+	struct sim_pq rq;                /* the policy's ready queue for this LP */
 	uint64_t dispatches, preemptions;
 };
 

@@ -611,7 +611,7 @@ struct hv *hv_new(struct hw_host *host, const struct hv_config *cfg, GError **er
 		lp->hw = hw_lp_at(host, i);
 		lp->id = i;
 		snprintf(lp->name, sizeof lp->name, "hv/lp:%u", i);
-		rq_init(&lp->rq);
+		sim_pq_init(&lp->rq);
 		sim_entity_add(sim, &lp->ent, &hv_lp_ops, lp->name);
 		hv_lp_timers_init(lp);
 	}
@@ -658,7 +658,7 @@ void hv_free(struct hv *hv)
 	g_ptr_array_free(hv->parts, TRUE);
 	g_ptr_array_free(hv->actions, TRUE);
 	for (uint32_t i = 0; hv->lps && i < hv->nlps; i++)
-		rq_fini(&hv->lps[i].rq);
+		sim_pq_fini(&hv->lps[i].rq);
 	g_free(hv->lps);
 	g_free(hv->node_memory_used);
 	g_free(hv->lp_taken);

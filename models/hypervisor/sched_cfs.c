@@ -87,8 +87,8 @@ static struct cfs_vp *cfs_vp(const struct hv *hv, const struct hv_vp *vp)
 	return &g_array_index(a, struct cfs_vp, vp->rq_node.id);
 }
 
-static struct hv_lp *lp_of_rq(struct hv_rq *q) { return sim_container_of(q, struct hv_lp, rq); }
-static struct hv_vp *vp_of_node(struct rq_node *n) { return sim_container_of(n, struct hv_vp, rq_node); }
+static struct hv_lp *lp_of_rq(struct sim_pq *q) { return sim_container_of(q, struct hv_lp, rq); }
+static struct hv_vp *vp_of_node(struct sim_pq_node *n) { return sim_container_of(n, struct hv_vp, rq_node); }
 static sim_time_t now_of(const struct hv *hv) { return sim_now(hv->sim); }
 static uint32_t weight_of(const struct hv_vp *vp) { return vp->part->weight; }
 
@@ -96,7 +96,7 @@ static uint32_t weight_of(const struct hv_vp *vp) { return vp->part->weight; }
 static uint64_t to_vruntime(const struct hv_vp *vp, sim_time_t t) { return hv_weighted(vp, t); }
 
 /* Runnable VPs of an LP: queued plus the one on it (Linux's nr_running). */
-static uint32_t nr_running(const struct hv_lp *lp) { return rq_len(&lp->rq) + (lp->cur != NULL); }
+static uint32_t nr_running(const struct hv_lp *lp) { return sim_pq_len(&lp->rq) + (lp->cur != NULL); }
 
 /* The vruntime of the VP on an LP up to now (update_curr without charging: vp.c charges). */
 static uint64_t curr_vruntime(const struct hv *hv, const struct hv_vp *vp)
@@ -116,7 +116,7 @@ static void update_min(struct hv *hv, struct hv_lp *lp, const struct hv_vp *curr
 	if (!curr)
 		return;
 	struct cfs_lp *c = cfs_lp(hv, lp);
-	struct rq_node *left = rq_head(&lp->rq);
+	struct sim_pq_node *left = sim_pq_head(&lp->rq);
 	uint64_t v = curr_vruntime(hv, curr);
 	if (left && left->k1 < v)
 		v = left->k1;
@@ -132,14 +132,14 @@ static void queue_push(struct hv *hv, struct hv_lp *lp, struct hv_vp *vp)
 	vp->rq_node.k0 = 0;
 	vp->rq_node.k1 = vp->vruntime;
 	vp->rq = &lp->rq;
-	rq_push(&lp->rq, &vp->rq_node);
+	sim_pq_push(&lp->rq, &vp->rq_node);
 	cfs_lp(hv, lp)->load += weight_of(vp);
 }
 
 static void queue_remove(struct hv *hv, struct hv_vp *vp)
 {
 	struct hv_lp *lp = lp_of_rq(vp->rq);
-	rq_remove(&lp->rq, &vp->rq_node);
+	sim_pq_remove(&lp->rq, &vp->rq_node);
 	vp->rq = NULL;
 	cfs_lp(hv, lp)->load -= weight_of(vp);
 }
@@ -252,7 +252,7 @@ static void cfs_enqueue(struct hv *hv, struct hv_vp *vp, enum hv_why why)
 	}
 	struct hv_lp *lp = select_lp(hv, vp);
 	place(hv, lp, vp, why);
-	bool was_alone = rq_len(&lp->rq) == 0;
+	bool was_alone = sim_pq_len(&lp->rq) == 0;
 	queue_push(hv, lp, vp);
 	notice_arrival(hv, lp, vp, was_alone);
 }
@@ -263,8 +263,8 @@ static void cfs_dequeue(struct hv *hv, struct hv_vp *vp) { queue_remove(hv, vp);
 static struct hv_vp *coldest(struct hv *hv, struct hv_lp *lp, const struct hv_lp *dst)
 {
 	struct hv_vp *best = NULL;
-	for (uint32_t i = 0; i < rq_len(&lp->rq); i++) {
-		struct hv_vp *vp = vp_of_node(rq_at(&lp->rq, i));
+	for (uint32_t i = 0; i < sim_pq_len(&lp->rq); i++) {
+		struct hv_vp *vp = vp_of_node(sim_pq_at(&lp->rq, i));
 		if (!hv_vp_allowed(hv, vp, dst))
 			continue;
 		if (!best || vp->ready_since < best->ready_since ||
@@ -285,7 +285,7 @@ static struct hv_vp *busiest_candidate(struct hv *hv, const struct hv_lp *dst, s
 	*src = NULL;
 	for (uint32_t i = 0; i < hv->nlps; i++) {
 		struct hv_lp *lp = &hv->lps[i];
-		if (lp == dst || !lp->cur || rq_len(&lp->rq) == 0)
+		if (lp == dst || !lp->cur || sim_pq_len(&lp->rq) == 0)
 			continue; /* an LP without a VP on it is about to run its queue itself */
 		if (*src && nr_running(lp) < nr_running(*src))
 			continue;
@@ -321,11 +321,11 @@ static struct hv_vp *cfs_pick(struct hv *hv, struct hv_lp *lp, struct hv_vp *pre
 	if (prev && !preempt) {
 		/* a re-pick inside prev's slice (its LP was kicked to re-decide): prev goes on */
 		SIM_ASSERT(hv->sim, prev->rq == &lp->rq);
-		if (rq_len(&lp->rq) == 1 || now - c->picked_at < ideal_slice(hv, weight_of(prev), c->load))
+		if (sim_pq_len(&lp->rq) == 1 || now - c->picked_at < ideal_slice(hv, weight_of(prev), c->load))
 			next = prev;
 	}
-	if (!next && rq_head(&lp->rq)) {
-		next = vp_of_node(rq_head(&lp->rq));
+	if (!next && sim_pq_head(&lp->rq)) {
+		next = vp_of_node(sim_pq_head(&lp->rq));
 		c->picked_at = now;
 	}
 	if (next) {
@@ -349,7 +349,7 @@ static struct hv_vp *cfs_pick(struct hv *hv, struct hv_lp *lp, struct hv_vp *pre
 static sim_time_t cfs_slice(struct hv *hv, struct hv_lp *lp, struct hv_vp *vp)
 {
 	struct cfs_lp *c = cfs_lp(hv, lp);
-	if (rq_len(&lp->rq) == 0)
+	if (sim_pq_len(&lp->rq) == 0)
 		return SIM_TIME_MAX;
 	sim_time_t ideal = ideal_slice(hv, weight_of(vp), c->load + weight_of(vp));
 	sim_time_t ran = now_of(hv) - c->picked_at;
@@ -371,8 +371,8 @@ static void cfs_reweight(struct hv *hv, struct hv_partition *p)
 	for (uint32_t i = 0; i < hv->nlps; i++) {
 		struct hv_lp *lp = &hv->lps[i];
 		uint64_t load = 0;
-		for (uint32_t j = 0; j < rq_len(&lp->rq); j++)
-			load += weight_of(vp_of_node(rq_at(&lp->rq, j)));
+		for (uint32_t j = 0; j < sim_pq_len(&lp->rq); j++)
+			load += weight_of(vp_of_node(sim_pq_at(&lp->rq, j)));
 		cfs_lp(hv, lp)->load = load;
 	}
 }
@@ -405,8 +405,8 @@ static unsigned __int128 served_sum(struct hv *hv, struct hv_lp *lp, const struc
 	unsigned __int128 sum = 0;
 	if (lp->cur && lp->cur != except)
 		sum += served_now(hv, lp->cur);
-	for (uint32_t i = 0; i < rq_len(&lp->rq); i++) {
-		struct hv_vp *vp = vp_of_node(rq_at(&lp->rq, i));
+	for (uint32_t i = 0; i < sim_pq_len(&lp->rq); i++) {
+		struct hv_vp *vp = vp_of_node(sim_pq_at(&lp->rq, i));
 		if (vp != except)
 			sum += served_now(hv, vp);
 	}
@@ -418,8 +418,8 @@ static struct hv_vp *most_served(struct hv *hv, struct hv_lp *src, const struct 
 {
 	struct hv_vp *best = NULL;
 	uint64_t best_s = 0;
-	for (uint32_t i = 0; i < rq_len(&src->rq); i++) {
-		struct hv_vp *vp = vp_of_node(rq_at(&src->rq, i));
+	for (uint32_t i = 0; i < sim_pq_len(&src->rq); i++) {
+		struct hv_vp *vp = vp_of_node(sim_pq_at(&src->rq, i));
 		if (!hv_vp_allowed(hv, vp, dst))
 			continue;
 		uint64_t s = served_now(hv, vp);
@@ -432,7 +432,7 @@ static struct hv_vp *most_served(struct hv *hv, struct hv_lp *src, const struct 
 /* Moves vp from its queue to dst's (renormalised) and makes dst notice it. */
 static void move(struct hv *hv, struct hv_vp *vp, struct hv_lp *dst)
 {
-	bool was_alone = rq_len(&dst->rq) == 0;
+	bool was_alone = sim_pq_len(&dst->rq) == 0;
 	detach(hv, vp, dst);
 	queue_push(hv, dst, vp);
 	cfs_of(hv)->moves++;
@@ -496,8 +496,8 @@ static void balance(struct hv *hv)
 	uint64_t least = 0;
 	for (uint32_t i = 0; i < hv->nlps; i++) {
 		struct hv_lp *lp = &hv->lps[i];
-		for (uint32_t j = 0; j <= rq_len(&lp->rq); j++) {
-			const struct hv_vp *vp = j < rq_len(&lp->rq) ? vp_of_node(rq_at(&lp->rq, j)) : lp->cur;
+		for (uint32_t j = 0; j <= sim_pq_len(&lp->rq); j++) {
+			const struct hv_vp *vp = j < sim_pq_len(&lp->rq) ? vp_of_node(sim_pq_at(&lp->rq, j)) : lp->cur;
 			if (!vp)
 				continue;
 			uint64_t s = served_now(hv, vp);
@@ -546,7 +546,7 @@ static void cfs_dump(const struct sim_entity *ent, FILE *out)
 	for (uint32_t i = 0; i < cfs->hv->nlps; i++)
 		fprintf(out, "    lp %u: min_vruntime %llu load %llu queued %u picked_at %llu\n", i,
 			(unsigned long long)cfs->lp[i].min_vruntime, (unsigned long long)cfs->lp[i].load,
-			rq_len(&cfs->hv->lps[i].rq), (unsigned long long)cfs->lp[i].picked_at);
+			sim_pq_len(&cfs->hv->lps[i].rq), (unsigned long long)cfs->lp[i].picked_at);
 }
 
 static const struct sim_entity_ops cfs_ops = {.kind = "hv-cfs", .start = cfs_start, .event = cfs_event,

@@ -29,7 +29,7 @@ static void set_key(struct hv *hv, struct hv_vp *vp)
 	vp->rq_node.k1 = vp->vruntime;
 }
 
-static uint32_t lp_load(const struct hv_lp *lp) { return rq_len(&lp->rq) + (lp->cur != NULL); }
+static uint32_t lp_load(const struct hv_lp *lp) { return sim_pq_len(&lp->rq) + (lp->cur != NULL); }
 
 /* The queue a VP waits in: where it last ran, else the least loaded LP it may use (home first). */
 static struct hv_lp *queue_lp(struct hv *hv, const struct hv_vp *vp)
@@ -62,13 +62,13 @@ void hv_classic_queue(struct hv *hv, struct hv_vp *vp, enum hv_why why)
 	set_key(hv, vp);
 	struct hv_lp *lp = queue_lp(hv, vp);
 	vp->rq = &lp->rq;
-	rq_push(&lp->rq, &vp->rq_node);
+	sim_pq_push(&lp->rq, &vp->rq_node);
 }
 
 void hv_classic_dequeue(struct hv *hv, struct hv_vp *vp)
 {
 	(void)hv;
-	rq_remove(vp->rq, &vp->rq_node);
+	sim_pq_remove(vp->rq, &vp->rq_node);
 	vp->rq = NULL;
 }
 
@@ -120,9 +120,9 @@ struct hv_vp *hv_classic_peek_where(struct hv *hv, const struct hv_lp *lp,
 	bool multi_node = hv->nnodes > 1;
 	for (uint32_t k = 0; k < hv->nlps; k++) {
 		const struct hv_lp *q = &hv->lps[(lp->id + k) % hv->nlps];
-		uint32_t n = ok ? rq_len(&q->rq) : (rq_len(&q->rq) ? 1 : 0);
+		uint32_t n = ok ? sim_pq_len(&q->rq) : (sim_pq_len(&q->rq) ? 1 : 0);
 		for (uint32_t j = 0; j < n; j++) {
-			struct rq_node *node = ok ? rq_at(&q->rq, j) : rq_head(&q->rq);
+			struct sim_pq_node *node = ok ? sim_pq_at(&q->rq, j) : sim_pq_head(&q->rq);
 			struct hv_vp *vp = sim_container_of(node, struct hv_vp, rq_node);
 			if (ok && !ok(vp, arg))
 				continue;
@@ -188,10 +188,10 @@ static void rekey(struct hv *hv, struct hv_partition *only)
 			struct hv_vp *vp = p->vps->pdata[v];
 			if (!vp->rq)
 				continue;
-			struct hv_rq *q = vp->rq;
-			rq_remove(q, &vp->rq_node);
+			struct sim_pq *q = vp->rq;
+			sim_pq_remove(q, &vp->rq_node);
 			set_key(hv, vp);
-			rq_push(q, &vp->rq_node);
+			sim_pq_push(q, &vp->rq_node);
 			if (vp->rq_class == 0)
 				preempt_for_reserve(hv, vp);
 		}

@@ -19,7 +19,7 @@ static void none_enqueue(struct hv *hv, struct hv_vp *vp, enum hv_why why)
 	(void)why;
 	struct hv_lp *lp = &hv->lps[vp->pinned_lp];
 	vp->rq = &lp->rq;
-	rq_push(&lp->rq, &vp->rq_node);
+	sim_pq_push(&lp->rq, &vp->rq_node);
 	if (!lp->cur)
 		hv_lp_kick(lp);
 }
@@ -27,14 +27,14 @@ static void none_enqueue(struct hv *hv, struct hv_vp *vp, enum hv_why why)
 static void none_dequeue(struct hv *hv, struct hv_vp *vp)
 {
 	(void)hv;
-	rq_remove(vp->rq, &vp->rq_node);
+	sim_pq_remove(vp->rq, &vp->rq_node);
 	vp->rq = NULL;
 }
 
 static struct hv_vp *none_pick(struct hv *hv, struct hv_lp *lp, struct hv_vp *prev)
 {
 	(void)prev;
-	struct rq_node *n = rq_head(&lp->rq);
+	struct sim_pq_node *n = sim_pq_head(&lp->rq);
 	if (!n)
 		return NULL;
 	struct hv_vp *vp = sim_container_of(n, struct hv_vp, rq_node);

@@ -444,7 +444,7 @@ static void lp_dump(const struct sim_entity *ent, FILE *out)
 {
 	const struct hv_lp *lp = sim_container_of(ent, struct hv_lp, ent);
 	fprintf(out, "  %s: current %s, queued %u, need_resched %d\n", lp->name, lp->cur ? lp->cur->name : "-",
-		rq_len(&lp->rq), lp->need_resched);
+		sim_pq_len(&lp->rq), lp->need_resched);
 }
 
 const struct sim_entity_ops hv_lp_ops = {.kind = "hv-lp", .event = lp_event, .dump = lp_dump};
