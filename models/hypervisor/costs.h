@@ -26,7 +26,8 @@ enum hv_cost_unit { HV_CYCLES, HV_NS };
 	X(INTERCEPT_ROOT_USER, "intercept_root_user", 25000, HV_NS, "R: vmwp.exe path, inl_from_qemu ratio") \
 	X(VIRTUAL_IPI, "virtual_ipi", 5000, HV_CYCLES, "R: Dall 2016 virtual IPI ~5.2k cycles")              \
 	X(INTERRUPT, "interrupt_delivery", 1500, HV_CYCLES, "R: Dall 2016 virtual IRQ completion (EOI)")     \
-	X(VP_SWITCH, "vp_switch", 6000, HV_CYCLES, "R: Dall 2016 VM switch 4.8k-10.5k cycles")
+	X(VP_SWITCH, "vp_switch", 6000, HV_CYCLES, "R: Dall 2016 VM switch 4.8k-10.5k cycles")              \
+	X(TLB_FLUSH_VP, "tlb_flush_vp", 1500, HV_CYCLES, "R: flush hypercall: physical IPI + exit per running VP, as interrupt_delivery")
 
 enum hv_cost {
 #define X(id, name, def, unit, src) HV_COST_##id,

@@ -130,6 +130,7 @@ struct hv {
 	const struct hv_sched_ops *sched;
 	void *policy_data;
 	bool bare_metal;
+	bool steal_clock;               /* steal clock and preempted flag published to guests */
 	uint32_t nlps, nnodes;
 	struct hv_lp *lps;
 	GPtrArray *parts;               /* struct hv_partition *, owned; the root first */

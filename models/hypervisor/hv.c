@@ -41,6 +41,7 @@ void hv_config_default(struct hv_config *c)
 	c->cfs_min_granularity = 3 * SIM_PS_PER_MS;
 	c->cfs_wakeup_granularity = 4 * SIM_PS_PER_MS;
 	c->cfs_balance_interval = 4 * SIM_PS_PER_MS;
+	c->steal_clock = -1;
 	c->root_vcpus = 0;
 	c->root_weight = 100;
 	hv_costs_default(&c->costs);
@@ -590,6 +591,7 @@ struct hv *hv_new(struct hw_host *host, const struct hv_config *cfg, GError **er
 	hv->cfg = *cfg;
 	hv->sched = sched;
 	hv->bare_metal = sched == &hv_sched_none;
+	hv->steal_clock = !hv->bare_metal && (cfg->steal_clock < 0 ? sched == &hv_sched_cfs : cfg->steal_clock > 0);
 	hv->nlps = hw_nlps(host);
 	hv->nnodes = hw_nnodes(host);
 	hv->parts = g_ptr_array_new();
@@ -722,6 +724,7 @@ void hv_lp_counters(const struct hv *hv, uint32_t lp, struct hv_lp_counters *out
 
 const char *hv_policy_name(const struct hv *hv) { return hv->sched->name; }
 bool hv_bare_metal(const struct hv *hv) { return hv->bare_metal; }
+bool hv_steal_clock(const struct hv *hv) { return hv->steal_clock; }
 struct hw_host *hv_host(const struct hv *hv) { return hv->host; }
 const struct hv_costs *hv_costs(const struct hv *hv) { return &hv->cfg.costs; }
 uint32_t hv_npartitions(const struct hv *hv) { return hv->parts->len; }

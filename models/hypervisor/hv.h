@@ -38,6 +38,12 @@ struct hv_config {
 	sim_time_t cfs_min_granularity; /* 3 ms = 0.75 ms x 4 */
 	sim_time_t cfs_wakeup_granularity; /* 4 ms = 1 ms x 4 */
 	sim_time_t cfs_balance_interval;   /* periodic load balance (4 ms [R]) */
+	/*
+	 * Does the hypervisor publish each vCPU's steal clock and "preempted" flag to its guests?
+	 * -1 (default) = as the platform does: yes under cfs (KVM's steal-time page), no under
+	 * classic/core (Hyper-V exposes neither to Linux guests; REFERENCE 4.4), never under none.
+	 */
+	int steal_clock;
 	uint32_t root_vcpus;          /* root VPs, pinned 1:1 to LPs 0..n-1; 0 = one per LP */
 	uint32_t root_weight;         /* (default 100) */
 	struct hv_costs costs;        /* overrides: hv_costs_set(&cfg.costs, name, value) */
@@ -122,6 +128,7 @@ void hv_lp_counters(const struct hv *hv, uint32_t lp, struct hv_lp_counters *out
 /* ---- inspection ---- */
 const char *hv_policy_name(const struct hv *hv);
 bool hv_bare_metal(const struct hv *hv);
+bool hv_steal_clock(const struct hv *hv);      /* steal clock and preempted flag published */
 struct hw_host *hv_host(const struct hv *hv);
 const struct hv_costs *hv_costs(const struct hv *hv);
 uint32_t hv_npartitions(const struct hv *hv);            /* the root first, if any */

@@ -102,6 +102,13 @@ void vhw_intercept(struct vhw_cpu *c, enum vhw_intercept kind);
 void vhw_send_ipi(struct vhw_cpu *c, uint32_t target, unsigned vector);
 /* The vCPU gives up the rest of its time slice (pause-loop exit, directed yield). */
 void vhw_yield(struct vhw_cpu *c);
+/*
+ * Enlightened remote TLB flush (HvCallFlushVirtualAddressSpace, REFERENCE 2.3): one hypercall;
+ * the hypervisor flushes the targets that are running (an exit of tlb_flush_vp on each, and the
+ * caller waits a virtual_ipi round trip for them) and marks the others to flush at their next
+ * entry without waiting for them. Not on bare metal (there is no hypervisor to ask).
+ */
+void vhw_flush_tlb(struct vhw_cpu *c, const uint32_t *targets, uint32_t n);
 
 /* ---- guest -> hypervisor, from any context (the hypervisor's synthetic devices) ---- */
 
@@ -113,8 +120,18 @@ void vhw_raise(struct vhw_cpu *c, unsigned vector);
 
 /* ---- what the guest can observe ---- */
 
-/* Time the vCPU was runnable but not running (the steal clock the hypervisor could publish). */
-sim_time_t vhw_steal(const struct vhw_cpu *c);
+/*
+ * The steal clock: time the vCPU was runnable but not running, as the hypervisor publishes it
+ * (KVM's steal-time page). False when the platform publishes none (Hyper-V's default, bare metal).
+ */
+bool vhw_steal_clock(const struct vhw_cpu *c, sim_time_t *steal);
+/* Is vCPU `target` preempted (runnable, not running)? False when the flag is not published. */
+bool vhw_preempted(const struct vhw_cpu *c, uint32_t target, bool *preempted);
+/*
+ * The true steal (the hypervisor's CPU wait time of the VP), whether published or not: for
+ * metrics only. Guest policies must use vhw_steal_clock, which is what a real guest can see.
+ */
+sim_time_t vhw_true_steal(const struct vhw_cpu *c);
 /* Nominal frequency of the LP the vCPU runs on (kHz), for guests converting time to cycles. */
 uint64_t vhw_khz(const struct vhw_cpu *c);
 /* Is this the `none` hypervisor (bare metal)? */

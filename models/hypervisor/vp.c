@@ -551,6 +551,25 @@ void vhw_send_ipi(struct vhw_cpu *c, uint32_t target, unsigned vector)
 	begin_exit(vp, cost(vp->hv, HV_COST_VIRTUAL_IPI), HV_AFTER_RESUME);
 }
 
+void vhw_flush_tlb(struct vhw_cpu *c, const uint32_t *targets, uint32_t n)
+{
+	struct hv_vp *vp = in_guest(c);
+	struct hv *hv = vp->hv;
+	SIM_ASSERT(hv->sim, !hv->bare_metal);
+	bool waited = false;
+	for (uint32_t i = 0; i < n; i++) {
+		SIM_ASSERT(hv->sim, targets[i] < vp->part->vps->len);
+		struct hv_vp *t = vp->part->vps->pdata[targets[i]];
+		if (t == vp || t->state != HV_VP_RUNNING)
+			continue; /* not running: flushed at its next entry, nobody waits */
+		waited = true;
+		if (t->mode == HV_MODE_GUEST)
+			begin_exit(t, cost(hv, HV_COST_TLB_FLUSH_VP), HV_AFTER_RESUME);
+	}
+	vp->c.hypercalls[VHW_HC_FLUSH_TLB]++;
+	begin_exit(vp, cost(hv, HV_COST_HYPERCALL) + (waited ? cost(hv, HV_COST_VIRTUAL_IPI) : 0), HV_AFTER_RESUME);
+}
+
 void vhw_yield(struct vhw_cpu *c)
 {
 	struct hv_vp *vp = in_guest(c);
@@ -567,13 +586,29 @@ void vhw_timer_arm(struct vhw_cpu *c, sim_time_t when)
 void vhw_timer_cancel(struct vhw_cpu *c) { sim_timer_cancel(hv_vp_of(c)->hv->sim, &hv_vp_of(c)->stimer); }
 void vhw_raise(struct vhw_cpu *c, unsigned vector) { hv_vp_raise(hv_vp_of(c), vector); }
 
-sim_time_t vhw_steal(const struct vhw_cpu *c)
+sim_time_t vhw_true_steal(const struct vhw_cpu *c)
 {
 	const struct hv_vp *vp = (const struct hv_vp *)(const void *)c;
 	sim_time_t s = vp->c.wait;
 	if (vp->state == HV_VP_READY)
 		s += now_of(vp->hv) - vp->ready_since;
 	return s;
+}
+
+bool vhw_steal_clock(const struct vhw_cpu *c, sim_time_t *steal)
+{
+	const struct hv_vp *vp = (const struct hv_vp *)(const void *)c;
+	*steal = vp->hv->steal_clock ? vhw_true_steal(c) : 0;
+	return vp->hv->steal_clock;
+}
+
+bool vhw_preempted(const struct vhw_cpu *c, uint32_t target, bool *preempted)
+{
+	const struct hv_vp *vp = (const struct hv_vp *)(const void *)c;
+	SIM_ASSERT(vp->hv->sim, target < vp->part->vps->len);
+	const struct hv_vp *t = vp->part->vps->pdata[target];
+	*preempted = vp->hv->steal_clock && t->state == HV_VP_READY;
+	return vp->hv->steal_clock;
 }
 
 uint64_t vhw_khz(const struct vhw_cpu *c)

@@ -260,7 +260,7 @@ Test(hv_mech, bare_metal_has_no_virtualization_cost)
 		for (int k = 0; k < VHW_NINTERCEPTS; k++)
 			cr_expect_eq(c.intercepts[k], 0);
 		for (uint32_t v = 0; v < hv_partition_nvps(part); v++)
-			cr_expect_eq(vhw_steal(hv_vp_cpu(hv_partition_vp(part, v))), 0);
+			cr_expect_eq(vhw_true_steal(hv_vp_cpu(hv_partition_vp(part, v))), 0);
 	}
 	/* a busy CPU on bare metal runs exactly 1 chunk per ms: the sibling (thread 1 of core 0) is busy too */
 	struct hv_counters c;
@@ -290,7 +290,7 @@ Test(hv_mech, bare_metal_needs_one_lp_per_cpu)
 	cr_expect_not(hv_action_schedule(t.hv, &more, &err), "no LP left for a hot-added vCPU");
 	g_clear_error(&err);
 	hvt_run(&t, 10 * SIM_PS_PER_MS);
-	cr_expect_eq(vhw_steal(hv_vp_cpu(hv_partition_vp(g->part, 1))), 0);
+	cr_expect_eq(vhw_true_steal(hv_vp_cpu(hv_partition_vp(g->part, 1))), 0);
 	hvt_fini(&t);
 }
 

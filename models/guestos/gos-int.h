@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gos-int.h - private to models/guestos: the kernel's, vCPUs' and tasks' state, and the
+ *             services the parts of the kernel give each other.
+ * Parts: kernel.c (vhw entry points, the per-vCPU dispatch loop, idle, tick and timers, IPIs),
+ *        fair.c (runqueues, vruntime, picking, wakeup placement and preemption), balance.c
+ *        (scheduling domains, periodic/idle/newly-idle/nohz balancing, migration), task.c (tasks
+ *        and the operation interpreter), tlb.c (shootdown), stats.c (metrics, warm-up).
+ * Context: guest code of a vCPU runs only inside its vhw callbacks (interrupt, run, work done,
+ *        poke); k->ctx names that vCPU while it runs, NULL outside (timeline, device models).
+ */
+#ifndef MODELS_GUESTOS_GOS_INT_H
+#define MODELS_GUESTOS_GOS_INT_H
+
+#include "models/guestos/guestos.h"
+#include "sim/event.h"
+#include "sim/pq.h"
+
+/* Linux's x86 vectors: RESCHEDULE_VECTOR, CALL_FUNCTION_VECTOR (smp_call_function_many). */
+enum { GOS_VEC_RESCHED = 0xfd, GOS_VEC_CALL = 0xfc };
+
+enum { GOS_NLEVELS = 3 };           /* scheduling domain levels: SMT, MC (a node), NUMA */
+enum { GOS_NICE_0_WEIGHT = 1024 };
+
+enum gos_task_state {
+	GOS_T_NEW,                  /* not started yet */
+	GOS_T_RUNNABLE,             /* queued on a runqueue */
+	GOS_T_RUNNING,              /* current on its vCPU */
+	GOS_T_SLEEPING,             /* a timer on cpu wakes it */
+	GOS_T_BLOCKED,              /* gos_task_wake wakes it */
+	GOS_T_EXITED,
+};
+
+enum gos_phase {
+	GOS_PH_NEXT,                /* ask the program for the next op */
+	GOS_PH_COMPUTE,             /* work holds the op's remaining cycles */
+	GOS_PH_SHOOTDOWN,           /* waiting for a shootdown to complete (tlb.c) */
+	GOS_PH_CALL,                /* inside an op class's operation */
+};
+
+struct gos_cpu;
+
+struct gos_task {
+	struct sim_entity ent;      /* start timer */
+	struct gos_kernel *k;
+	uint32_t id;                /* index in k->tasks */
+	char *name;
+	char *scope;                /* "vm:web/task:name", the entity's name */
+	const struct gos_program *program;
+	void *arg;
+	uint32_t mm;
+	uint32_t weight;            /* from nice (Linux's sched_prio_to_weight) */
+	uint64_t *allowed;          /* affinity bitmap over vCPUs; NULL = all */
+	uint32_t nallowed_bits;
+	enum gos_task_state state;
+	enum gos_phase phase;
+	struct gos_cpu *cpu;        /* runs or is queued on / sleeps on / last ran on */
+	uint64_t vruntime;          /* ps of guest clock x 1024 / weight */
+	struct sim_pq_node rq_node; /* k0 = vruntime, id = task id */
+	struct sim_pq_node timer_node; /* k0 = sleep expiry (in cpu->timers) */
+	struct hw_work work;        /* the compute op in progress */
+	double penalty;             /* migration cycles to add to the next compute */
+	uint32_t wakes;             /* wakes received while not blocked (for the next BLOCK) */
+	struct gos_op op;           /* the current operation */
+	sim_time_t op_start;
+	sim_timer_t start_timer;
+	/* accounting marks */
+	sim_time_t slice_exec;      /* guest-clock run time since it was picked */
+	sim_time_t last_ran;        /* when it last stopped being current */
+	bool last_ran_valid;        /* it has been current at least once */
+	sim_time_t cur_since;       /* became current (wall) */
+	sim_time_t true_steal_mark, visible_steal_mark; /* the vCPU's steal when it became current */
+	sim_time_t queued_since;
+	struct gos_task_stats st;
+};
+
+/* One pending IPI to send from this vCPU. */
+struct gos_ipi {
+	uint32_t target;
+	unsigned vector;
+};
+
+enum gos_idle { GOS_IDLE_NO, GOS_IDLE_POLL, GOS_IDLE_HALT };
+
+struct gos_cpu {
+	struct sim_entity ent;      /* poke timer */
+	struct gos_kernel *k;
+	struct vhw_cpu *cpu;
+	uint32_t index, core, node;
+	char *name;
+	bool in_guest;              /* between run() and stop() */
+	struct hw_work *attached;   /* the work on the LP while in guest mode */
+	/* scheduling (fair.c) */
+	struct sim_pq rq;           /* runnable tasks other than curr */
+	uint64_t min_vruntime;
+	struct gos_task *curr;
+	bool need_resched;
+	sim_time_t clock_at;        /* wall time of the last clock update */
+	sim_time_t steal_seen;      /* published steal at the last clock update */
+	/* kernel work (interrupt handlers, switches, syscalls); acks sent when it completes */
+	struct hw_work kwork;
+	GArray *csd_queue;          /* uint32_t initiator vCPUs whose flush request is queued here */
+	GArray *acks;               /* uint32_t initiators to acknowledge after kwork */
+	GArray *out;                /* struct gos_ipi to send */
+	/* idle */
+	enum gos_idle idle;
+	bool is_idle;               /* no task current */
+	sim_time_t idle_since;
+	struct hw_work poll;
+	bool spinning;              /* vhw_spin on (shootdown wait) */
+	/* tick and timers */
+	bool tick_stopped;
+	sim_time_t next_tick;
+	struct sim_pq timers;       /* sleeping tasks by expiry */
+	/* balancing (balance.c) */
+	sim_time_t next_balance[GOS_NLEVELS];
+	uint32_t balance_failed[GOS_NLEVELS];
+	bool nohz_kick;             /* asked to balance for the idle vCPUs */
+	/* a shootdown this vCPU initiated (tlb.c) */
+	struct {
+		bool need_hypercall;
+		uint32_t pending;       /* acks still expected */
+		GArray *targets;        /* uint32_t, for the hypercall */
+	} sd;
+	sim_timer_t poke;           /* notice something changed while polling or spinning */
+	sim_time_t busy_since;
+	sim_time_t true_steal_base, visible_steal_base; /* the steal clocks at the last warm-up */
+	struct gos_cpu_stats st;
+};
+
+struct gos_kernel {
+	struct gos_config cfg;
+	struct hv *hv;
+	struct hv_partition *part;
+	struct sim *sim;
+	GPtrArray *cpus;            /* struct gos_cpu *, owned */
+	GPtrArray *tasks;           /* struct gos_task *, owned */
+	struct gos_cpu *ctx;        /* the vCPU whose guest code is running, or NULL */
+	bool bare_metal;
+	enum gos_tlb_flush tlb;     /* resolved */
+	sim_time_t tick_period;
+	sim_time_t base_slice, wakeup_gran, sleeper_credit;
+	sim_time_t cost_ps[GOS_NCOSTS];
+	uint64_t khz;
+	uint32_t cpus_per_node;
+	uint32_t nlevels;           /* domain levels in use */
+	uint32_t level_kind[GOS_NLEVELS]; /* GOS_LVL_* of each level in use, lowest first */
+	sim_time_t nohz_next;       /* earliest time of the next nohz kick */
+	struct sim_hist sd_latency;
+	uint64_t shootdowns, sd_targets, sd_skipped;
+	struct sim_reset_hook reset_hook;
+	char *name;
+};
+
+enum { GOS_LVL_SMT, GOS_LVL_MC, GOS_LVL_NUMA };
+
+/* Every entry into a vCPU's guest code (vhw callbacks, work done, pokes) runs inside this. */
+#define GOS_IN_CONTEXT(c, body)                       \
+	do {                                          \
+		struct gos_cpu *saved_ = (c)->k->ctx; \
+		(c)->k->ctx = (c);                    \
+		body;                                 \
+		(c)->k->ctx = saved_;                 \
+	} while (0)
+
+static inline struct gos_cpu *gos_cpu_at(const struct gos_kernel *k, uint32_t i) { return k->cpus->pdata[i]; }
+static inline sim_time_t gos_now(const struct gos_kernel *k) { return sim_now(k->sim); }
+static inline uint32_t gos_nr_running(const struct gos_cpu *c) { return sim_pq_len(&c->rq) + (c->curr ? 1u : 0u); }
+/* Cycles of a kernel cost at the vCPU's frequency. */
+double gos_cost_cycles(const struct gos_kernel *k, enum gos_cost c);
+static inline void gos_kwork_add(struct gos_cpu *c, enum gos_cost cost) { c->kwork.cycles += gos_cost_cycles(c->k, cost); }
+
+/* ---- kernel.c ---- */
+GQuark gos_error_quark(void);
+/* Runs the vCPU's next step: IPIs, kernel work, reschedule, the current task, or idle. */
+void gos_cpu_continue(struct gos_cpu *c);
+/* Tells `target` it has to reschedule: nothing, a poke (polling) or a reschedule IPI. */
+void gos_resched(struct gos_cpu *target);
+/* Queues an IPI from the running context to target (a device-style raise without context). */
+void gos_send_ipi(struct gos_kernel *k, struct gos_cpu *target, unsigned vector);
+/* Schedules a poke of c (it notices new state while it polls or spins). */
+void gos_poke(struct gos_cpu *c);
+/* Reprograms c's timer (earliest of its tick and its sleeping tasks). */
+void gos_program_timer(struct gos_cpu *c);
+void gos_leave_idle(struct gos_cpu *c);
+
+/* ---- fair.c ---- */
+void gos_update_clock(struct gos_cpu *c);
+void gos_enqueue(struct gos_cpu *c, struct gos_task *t);
+void gos_dequeue(struct gos_cpu *c, struct gos_task *t);
+void gos_schedule(struct gos_cpu *c);
+void gos_check_preempt_tick(struct gos_cpu *c);
+/* Makes a sleeping or blocked (or new) task runnable on the vCPU wakeup placement chooses. */
+void gos_activate(struct gos_task *t);
+void gos_yield(struct gos_cpu *c);
+uint32_t gos_nice_weight(int nice);
+bool gos_task_allowed(const struct gos_task *t, uint32_t cpu);
+/* Moves a queued task to another runqueue (balance.c). */
+void gos_move_task(struct gos_task *t, struct gos_cpu *dst);
+
+/* ---- balance.c ---- */
+void gos_domains_init(struct gos_kernel *k);
+/* Periodic balancing and the nohz kick, from c's tick. */
+void gos_balance_tick(struct gos_cpu *c);
+/* Newly idle: pulls work before c goes idle; true if it pulled. */
+bool gos_balance_newidle(struct gos_cpu *c);
+/* The kicked vCPU balances every tickless idle vCPU (nohz idle balance). */
+void gos_balance_nohz(struct gos_cpu *c);
+
+/* ---- task.c ---- */
+/* Runs the current task's next step; true when the vCPU is now busy (work, spin or an exit). */
+bool gos_task_step(struct gos_cpu *c, struct gos_task *t);
+void gos_task_op_finished(struct gos_task *t);
+/* A sleeping or blocked task's operation ends and it becomes runnable. */
+void gos_task_wake_up(struct gos_task *t);
+
+/* ---- tlb.c ---- */
+void gos_tlb_start(struct gos_cpu *c, struct gos_task *t);
+/* The initiator's next step; true when busy. */
+bool gos_tlb_step(struct gos_cpu *c, struct gos_task *t);
+/* A flush IPI arrived: handle the queued requests (kernel work, then acks). */
+void gos_tlb_interrupt(struct gos_cpu *c);
+/* Kernel work done: acknowledge the handled requests. */
+void gos_tlb_ack(struct gos_cpu *c);
+enum gos_tlb_flush gos_tlb_resolve(const struct gos_kernel *k);
+
+/* ---- stats.c ---- */
+void gos_stats_init(struct gos_kernel *k);
+/* Accounts the current task's run and steal since it became current (before it stops being). */
+void gos_account_curr_out(struct gos_cpu *c, struct gos_task *t);
+void gos_account_curr_in(struct gos_cpu *c, struct gos_task *t);
+
+#endif /* MODELS_GUESTOS_GOS_INT_H */

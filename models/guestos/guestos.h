@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * guestos.h - the guest kernel: tasks running operation programs, per-vCPU runqueues under a
+ *             Linux-like fair scheduler with load balancing, idle/halt (and halt-poll), the
+ *             timer tick, steal time, IPIs and TLB shootdown.
+ * Role: one gos_kernel per partition; it drives its vCPUs only through vhw.h, so the same kernel
+ *       runs in a VM and on bare metal (the `none` hypervisor). Workloads create tasks and give
+ *       each a program (struct gos_program) that hands out operations one at a time; they never
+ *       see runqueues or vCPUs. docs/guestos.md describes the model, its defaults and what it
+ *       simplifies.
+ * Time: tasks see the guest's clock: wall time minus the steal the hypervisor publishes (none
+ *       under Hyper-V by default), as Linux's rq->clock_task does with paravirt steal accounting.
+ */
+#ifndef MODELS_GUESTOS_GUESTOS_H
+#define MODELS_GUESTOS_GUESTOS_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "models/hypervisor/hv.h"
+#include "sim/stats.h"
+
+struct gos_kernel;
+struct gos_task;
+
+/* Guest kernel costs, X(id, name, default ns, source); executed as kernel work on the vCPU. */
+#define GOS_COSTS(X)                                                                                  \
+	X(CONTEXT_SWITCH, "context_switch", 2000, "R: lmbench lat_ctx class (REFERENCE 2.5, 8)")        \
+	X(SYSCALL, "syscall", 300, "R: entry/exit of a scheduling syscall (futex, nanosleep, yield)")   \
+	X(IRQ, "irq", 500, "R: interrupt entry/exit and the handler of a reschedule IPI")               \
+	X(TICK, "tick", 1500, "R: scheduler_tick, accounting and timer softirq")                        \
+	X(TLB_FLUSH, "tlb_flush", 1000, "R: a local TLB flush and the shootdown handler")               \
+	X(MIGRATION, "migration", 10000, "R: cache refill of a migrated task (REFERENCE 8: half a vCPU switch refill)")
+enum gos_cost {
+#define X(id, name, def, src) GOS_COST_##id,
+	GOS_COSTS(X)
+#undef X
+	GOS_NCOSTS
+};
+const char *gos_cost_name(enum gos_cost k);
+const char *gos_cost_source(enum gos_cost k);
+/* Sets a cost by name (ns); false when there is no such cost. */
+bool gos_cost_set(uint64_t ns[GOS_NCOSTS], const char *name, uint64_t value);
+
+/* How a task's TLB shootdown reaches the other vCPUs (REFERENCE 2.3). */
+enum gos_tlb_flush {
+	GOS_TLB_AUTO,      /* as Linux picks: hypercall under Hyper-V, pv when the steal clock and
+			      preempted flag are published (KVM), ipi on bare metal */
+	GOS_TLB_IPI,       /* native: an IPI per target, wait for every acknowledgement */
+	GOS_TLB_PV,        /* KVM PV flush: skip preempted vCPUs (they flush on entry), IPI the rest */
+	GOS_TLB_HYPERCALL, /* Hyper-V HvFlushVirtualAddressSpace: no wait for descheduled VPs */
+};
+const char *gos_tlb_flush_name(enum gos_tlb_flush f);
+bool gos_tlb_flush_parse(const char *s, enum gos_tlb_flush *out);
+
+struct gos_config {
+	uint32_t hz;                  /* timer tick frequency (250) */
+	bool tickless;                /* NO_HZ_IDLE: an idle vCPU stops its tick (default true) */
+	sim_time_t halt_poll;         /* idle polling before HLT, guest haltpoll (0 = off; Linux's
+					 guest_halt_poll_ns is 200 us); only under a hypervisor */
+	uint32_t threads_per_core;    /* guest-visible SMT siblings (1) */
+	uint32_t numa_nodes;          /* guest-visible NUMA nodes, vCPUs split evenly (1) */
+	sim_time_t base_slice;        /* 0: 0.7 ms x (1 + log2(min(vcpus, 8))) (EEVDF, REFERENCE 8) */
+	sim_time_t wakeup_granularity; /* 0: 1 ms x (1 + log2(min(vcpus, 8))) (CFS) */
+	sim_time_t migration_cost;    /* a task that ran more recently is cache hot (500 us, fair.c) */
+	uint32_t busy_factor;         /* balance interval multiplier on busy vCPUs (16) */
+	enum gos_tlb_flush tlb_flush; /* (auto) */
+	uint64_t cost_ns[GOS_NCOSTS]; /* gos_config_default fills the table above */
+};
+void gos_config_default(struct gos_config *c);
+
+/* ---- operations: what a task does, handed out one at a time by its program ---- */
+
+enum gos_op_kind {
+	GOS_OP_COMPUTE,        /* execute `cycles`, a share mem_share of it memory-bound */
+	GOS_OP_SLEEP,          /* sleep `duration` (a timer on the vCPU wakes the task) */
+	GOS_OP_BLOCK,          /* block until woken (a wake received before is not lost) */
+	GOS_OP_WAKE,           /* wake `task` */
+	GOS_OP_YIELD,          /* give the vCPU to the next runnable task, if any */
+	GOS_OP_EXIT,           /* the task ends */
+	GOS_OP_TLB_SHOOTDOWN,  /* flush this address space's TLB on every vCPU running it */
+	GOS_OP_CALL,           /* an operation implemented elsewhere (locks, I/O): `cls` */
+};
+
+struct gos_op;
+/*
+ * An operation class implemented outside the scheduler (spinlocks, mutexes, I/O, later issues).
+ * start() runs in the task's context on its vCPU; it ends the operation with gos_op_done(t) now
+ * or later, or blocks the task with gos_op_block(t) until gos_task_wake(t), which ends it.
+ */
+struct gos_op_class {
+	const char *name;
+	void (*start)(struct gos_task *t, const struct gos_op *op);
+};
+
+struct gos_op {
+	enum gos_op_kind kind;
+	uint64_t cycles;              /* COMPUTE (0 counts as 1) */
+	double mem_share;             /* COMPUTE: 0..1 */
+	sim_time_t duration;          /* SLEEP */
+	struct gos_task *task;        /* WAKE */
+	const struct gos_op_class *cls; /* CALL */
+	void *arg;                    /* CALL */
+};
+
+/* A workload's task body: next() fills the task's next operation (called in task context). */
+struct gos_program {
+	void (*next)(struct gos_task *t, void *arg, struct gos_op *op);
+};
+
+struct gos_task_config {
+	const char *name;             /* e.g. "worker-3" (copied) */
+	int nice;                     /* -20..19 (0) */
+	const uint32_t *affinity;     /* vCPUs the task may run on; NULL = all */
+	uint32_t naffinity;
+	int32_t cpu;                  /* first vCPU; -1 (default) = the least loaded allowed */
+	uint32_t mm;                  /* address space: shootdowns target vCPUs running it (0) */
+	sim_time_t start;             /* when it becomes runnable (0) */
+	const struct gos_program *program;
+	void *arg;
+};
+void gos_task_config_default(struct gos_task_config *c);
+
+/* Creates the partition (hv_partition_add) with this kernel on it. NULL with an error. */
+struct gos_kernel *gos_new(struct hv *hv, const struct hv_partition_config *part, const struct gos_config *cfg,
+			   GError **error);
+/* After the run (the sim keeps reset hooks and timers of the kernel). */
+void gos_free(struct gos_kernel *k);
+struct hv_partition *gos_partition(const struct gos_kernel *k);
+uint32_t gos_ncpus(const struct gos_kernel *k);
+const struct gos_config *gos_config(const struct gos_kernel *k);
+
+struct gos_task *gos_task_new(struct gos_kernel *k, const struct gos_task_config *cfg, GError **error);
+uint32_t gos_ntasks(const struct gos_kernel *k);
+struct gos_task *gos_task_at(const struct gos_kernel *k, uint32_t i);
+const char *gos_task_name(const struct gos_task *t);
+uint32_t gos_task_id(const struct gos_task *t);
+int32_t gos_task_cpu(const struct gos_task *t);  /* vCPU it runs or is queued on, or last ran on */
+bool gos_task_exited(const struct gos_task *t);
+
+/* Wakes a blocked task (or records the wake for its next BLOCK); from any context. */
+void gos_task_wake(struct gos_task *t);
+/* For operation classes (GOS_OP_CALL): end the current operation / block inside it. */
+void gos_op_done(struct gos_task *t);
+void gos_op_block(struct gos_task *t);
+/* The kernel a task belongs to and the simulation (for op classes and workloads). */
+struct gos_kernel *gos_task_kernel(const struct gos_task *t);
+struct sim *gos_sim(const struct gos_kernel *k);
+
+/* ---- metrics (up to now; warm-up resets them) ---- */
+
+struct gos_task_stats {
+	sim_time_t run;               /* current on a vCPU whose VP was not stolen (exits included) */
+	sim_time_t wait;              /* runnable on a guest runqueue, not current */
+	sim_time_t steal;             /* current on a vCPU whose VP was runnable but not running */
+	sim_time_t steal_visible;     /* of which the guest could see (published steal clock) */
+	uint64_t migrations;          /* moves between vCPUs */
+	uint64_t voluntary_switches;  /* switched out because it slept, blocked or yielded */
+	uint64_t involuntary_switches; /* switched out because it was preempted */
+	uint64_t ops;                 /* operations completed */
+	uint64_t cycles;              /* compute cycles completed */
+};
+void gos_task_stats(const struct gos_task *t, struct gos_task_stats *out);
+
+struct gos_cpu_stats {
+	sim_time_t busy;              /* a task was current */
+	sim_time_t idle;              /* no task (halted, polling, or handling interrupts) */
+	sim_time_t steal;             /* true steal: the VP was runnable, not running */
+	sim_time_t steal_visible;     /* steal the guest saw (0 where the platform hides it) */
+	uint64_t context_switches;
+	uint64_t migrations_in;       /* tasks moved to this vCPU */
+	uint64_t ipis_sent, ipis_received;
+	uint64_t ticks;               /* tick handlers run */
+	uint64_t timer_interrupts;
+	uint64_t halts;               /* HLT executed */
+	uint64_t polls, poll_wakeups; /* idle polls started / ended by work arriving */
+	uint64_t balances, balance_pulls; /* load-balance attempts / tasks pulled */
+	uint64_t tlb_flushes;         /* shootdown requests handled */
+};
+void gos_cpu_stats(const struct gos_kernel *k, uint32_t cpu, struct gos_cpu_stats *out);
+
+struct gos_kernel_stats {
+	uint64_t shootdowns;          /* completed */
+	uint64_t shootdown_targets;   /* vCPUs asked (IPIs or hypercall targets) */
+	uint64_t shootdown_skipped;   /* targets deferred without waiting (pv: preempted) */
+	const struct sim_hist *shootdown_latency; /* ps, from the op's start to the last ack */
+};
+void gos_kernel_stats(const struct gos_kernel *k, struct gos_kernel_stats *out);
+/* The TLB flush method in effect (auto resolved). */
+enum gos_tlb_flush gos_tlb_flush_mode(const struct gos_kernel *k);
+
+#endif /* MODELS_GUESTOS_GUESTOS_H */
