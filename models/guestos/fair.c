@@ -5,7 +5,7 @@
  * Model (docs/guestos.md "Scheduler"): a task's vruntime advances by its guest-clock run time x
  *   1024 / weight (Linux's sched_prio_to_weight); the vCPU runs the queued task with the least
  *   vruntime. At each tick, a task that has run its base slice (EEVDF's 0.7 ms x (1 + log2
- *   min(vCPUs, 8))) yields to a queued one with less vruntime. A waking task is placed on its
+ *   min(vCPUs, 8))) is rescheduled if others are queued (CFS's check_preempt_tick). A waking task is placed on its
  *   previous vCPU if that is idle, else on an idle vCPU of the same node, else on its previous
  *   vCPU; it gets at most half of CFS's latency of sleeper credit and preempts the current task
  *   when it is behind by more than the wakeup granularity. Moving a task keeps its lag relative
@@ -189,12 +189,8 @@ void gos_move_task(struct gos_task *t, struct gos_cpu *dst)
 void gos_check_preempt_tick(struct gos_cpu *c)
 {
 	struct gos_task *t = c->curr;
-	if (!t || sim_pq_len(&c->rq) == 0 || t->slice_exec < c->k->base_slice)
-		return;
-	if (sim_pq_head(&c->rq)->k0 < t->vruntime)
-		gos_resched(c);
-	else
-		t->slice_exec = 0; /* still the fairest: a new slice */
+	if (t && sim_pq_len(&c->rq) > 0 && t->slice_exec >= c->k->base_slice)
+		gos_resched(c); /* slice used up: the pick decides who runs (it may be t again) */
 }
 
 void gos_yield(struct gos_cpu *c)

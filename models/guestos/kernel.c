@@ -166,8 +166,8 @@ void gos_leave_idle(struct gos_cpu *c)
 	if (c->tick_stopped) {
 		c->tick_stopped = false;
 		c->next_tick = next_grid(c->k, now);
-		gos_program_timer(c);
 	}
+	gos_program_timer(c);
 }
 
 static void enter_idle(struct gos_cpu *c)
