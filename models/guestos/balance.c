@@ -15,15 +15,30 @@
  */
 #include "models/guestos/gos-int.h"
 
+static uint32_t cpus_in_node(const struct gos_kernel *k, uint32_t node)
+{
+	uint32_t n = 0;
+	for (guint i = 0; i < k->cpus->len; i++)
+		n += gos_cpu_at(k, i)->node == node;
+	return n;
+}
+
+/* The levels that have more than one group in them, lowest first (again after a hot-add). */
 void gos_domains_init(struct gos_kernel *k)
 {
 	const struct gos_config *cfg = &k->cfg;
+	uint32_t biggest = 0, nodes = 0;
+	for (uint32_t n = 0; n < cfg->numa_nodes; n++) {
+		uint32_t c = cpus_in_node(k, n);
+		biggest = c > biggest ? c : biggest;
+		nodes += c > 0;
+	}
 	k->nlevels = 0;
 	if (cfg->threads_per_core > 1)
 		k->level_kind[k->nlevels++] = GOS_LVL_SMT;
-	if (k->cpus_per_node > cfg->threads_per_core)
+	if (biggest > cfg->threads_per_core)
 		k->level_kind[k->nlevels++] = GOS_LVL_MC;
-	if (cfg->numa_nodes > 1)
+	if (nodes > 1)
 		k->level_kind[k->nlevels++] = GOS_LVL_NUMA;
 }
 
@@ -52,21 +67,21 @@ static uint32_t group_of(uint32_t kind, const struct gos_cpu *c)
 	}
 }
 
-static uint32_t span_weight(const struct gos_kernel *k, uint32_t kind)
+static uint32_t span_weight(const struct gos_kernel *k, uint32_t kind, const struct gos_cpu *c)
 {
 	switch (kind) {
 	case GOS_LVL_SMT:
 		return k->cfg.threads_per_core;
 	case GOS_LVL_MC:
-		return k->cpus_per_node;
+		return cpus_in_node(k, c->node);
 	default:
 		return k->cpus->len;
 	}
 }
 
-static sim_time_t interval(const struct gos_kernel *k, uint32_t kind, bool busy)
+static sim_time_t interval(const struct gos_kernel *k, uint32_t kind, const struct gos_cpu *c, bool busy)
 {
-	sim_time_t i = span_weight(k, kind) * SIM_PS_PER_MS * (busy ? k->cfg.busy_factor : 1);
+	sim_time_t i = span_weight(k, kind, c) * SIM_PS_PER_MS * (busy ? k->cfg.busy_factor : 1);
 	return i < k->tick_period ? k->tick_period : i;
 }
 
@@ -161,7 +176,7 @@ static void balance_due_levels(struct gos_cpu *c)
 	for (uint32_t l = 0; l < k->nlevels; l++) {
 		if (now < c->next_balance[l])
 			continue;
-		c->next_balance[l] = now + interval(k, k->level_kind[l], !c->is_idle);
+		c->next_balance[l] = now + interval(k, k->level_kind[l], c, !c->is_idle);
 		load_balance(c, l);
 	}
 }
@@ -176,7 +191,7 @@ void gos_balance_tick(struct gos_cpu *c)
 	for (guint i = 0; i < k->cpus->len; i++) {
 		struct gos_cpu *j = k->cpus->pdata[i];
 		if (j != c && j->is_idle && j->tick_stopped && !j->nohz_kick) {
-			k->nohz_next = now + interval(k, k->level_kind[0], false);
+			k->nohz_next = now + interval(k, k->level_kind[0], j, false);
 			j->nohz_kick = true;
 			gos_send_ipi(k, j, GOS_VEC_RESCHED);
 			return;

@@ -367,6 +367,7 @@ static void vcpu_added(void *kernel, struct vhw_cpu *vc)
 		c->next_balance[l] = now;
 	g_assert(c->index == k->cpus->len);
 	g_ptr_array_add(k->cpus, c);
+	gos_domains_init(k);
 	sim_entity_add(k->sim, &c->ent, &cpu_ops, c->name);
 	sim_timer_init(&c->poke, &c->ent, CPU_EV_POKE);
 	vhw_set_guest(vc, &guest_ops, c); /* its first run() programs its timer */
@@ -428,7 +429,6 @@ struct gos_kernel *gos_new(struct hv *hv, const struct hv_partition_config *part
 	k->cpus_per_node = (part->vcpus + cfg->numa_nodes - 1) / cfg->numa_nodes;
 	k->cpus = g_ptr_array_new_with_free_func((GDestroyNotify)cpu_free);
 	k->tasks = g_ptr_array_new();
-	gos_domains_init(k);
 	gos_stats_init(k);
 	k->part = hv_partition_add(hv, part, &partition_ops, k, error);
 	if (!k->part) {

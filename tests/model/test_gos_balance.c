@@ -150,3 +150,19 @@ Test(gos_balance, migrations_are_counted_and_cost_cycles)
 	cr_expect_eq(c1.migrations_in, 1);
 	gost_fini(&t);
 }
+
+/* Hot-added vCPUs join the guest scheduler: tasks spread onto them at their first balance. */
+Test(gos_balance, hot_added_vcpus_take_tasks)
+{
+	struct gost t;
+	gost_init(&t, 5, "classic", NULL);
+	struct gos_kernel *k = gost_vm(&t, "vm", 1, NULL, lps8, 4); /* one vCPU: no domain at all yet */
+	for (uint32_t i = 0; i < 8; i++)
+		gost_task(k, &gost_burn, &gost_ms_chunk, -1, 0);
+	struct hv_action add = {.at = SIM_PS_PER_S, .kind = HV_ACT_HOT_ADD, .partition = gos_partition(k), .value = 3};
+	cr_assert(hv_action_schedule(t.hv, &add, NULL));
+	gost_run(&t, SIM_PS_PER_S + 20 * SIM_PS_PER_MS);
+	cr_assert_eq(gos_ncpus(k), 4);
+	cr_expect(spread(k, 2), "8 tasks over 4 vCPUs 20 ms after the hot-add");
+	gost_fini(&t);
+}
