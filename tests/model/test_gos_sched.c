@@ -222,3 +222,74 @@ Test(gos_sched, same_scenario_same_metrics)
 	cr_expect_eq(memcmp(a, b, sizeof a), 0);
 	cr_expect_eq(memcmp(ca, cb, sizeof ca), 0);
 }
+
+/* ---- wakeup preemption ---- */
+
+/* Sleeps 10 ms, computes 0.1 ms, for ever. */
+static void sleeper_next(struct gos_task *t, void *arg, struct gos_op *op)
+{
+	(void)t;
+	unsigned *step = arg;
+	if ((*step)++ % 2 == 0) {
+		op->kind = GOS_OP_SLEEP;
+		op->duration = 10 * SIM_PS_PER_MS;
+	} else {
+		op->kind = GOS_OP_COMPUTE;
+		op->cycles = 300000;
+	}
+}
+static const struct gos_program sleeper = {.next = sleeper_next};
+
+/* Mean runqueue wait per wakeup of a sleeper sharing one vCPU with a CPU hog. */
+static double sleeper_wait_us(sim_time_t wakeup_granularity)
+{
+	struct gost t;
+	gost_init(&t, 2, "classic", NULL);
+	struct gos_config gc;
+	gos_config_default(&gc);
+	gc.wakeup_granularity = wakeup_granularity;
+	static const uint32_t lp0[] = {0};
+	struct gos_kernel *k = gost_vm(&t, "vm", 1, &gc, lp0, 1);
+	gost_task(k, &gost_burn, &gost_ms_chunk, 0, 0);
+	static unsigned step;
+	step = 0;
+	struct gos_task *s = gost_task(k, &sleeper, &step, 0, 0);
+	gost_run_warm(&t, 100 * SIM_PS_PER_MS, 2 * SIM_PS_PER_S);
+	struct gos_task_stats st;
+	gos_task_stats(s, &st);
+	double wakes = (double)st.ops / 2;
+	gost_fini(&t);
+	return (double)st.wait / 1e6 / wakes;
+}
+
+/*
+ * The sleeper wakes up to 3 ms (the sleeper credit) behind the hog, more than the 1 ms wakeup
+ * granularity: it preempts at once, waiting only for the hog's switch-out (microseconds). With
+ * a granularity larger than the credit it waits for the hog's slice to end at a tick: on average
+ * half a tick period (2 ms at HZ=250), at least a quarter of it.
+ */
+Test(gos_sched, wakeup_preemption_runs_a_woken_task_at_once)
+{
+	double pre = sleeper_wait_us(0), late = sleeper_wait_us(SIM_PS_PER_S);
+	cr_expect_lt(pre, 10.0, "preempting: %.1f us per wakeup", pre);
+	cr_expect_gt(late, 1000.0, "not preempting: %.1f us per wakeup", late);
+	cr_log_info("wait per wakeup: %.2f us preempting, %.1f us not", pre, late);
+}
+
+/* The tick follows hz on a busy vCPU. */
+Test(gos_sched, tick_rate_follows_hz)
+{
+	struct gost t;
+	gost_init(&t, 2, "classic", NULL);
+	struct gos_config gc;
+	gos_config_default(&gc);
+	gc.hz = 1000;
+	static const uint32_t lp0[] = {0};
+	struct gos_kernel *k = gost_vm(&t, "vm", 1, &gc, lp0, 1);
+	gost_task(k, &gost_burn, &gost_ms_chunk, 0, 0);
+	gost_run(&t, SIM_PS_PER_S);
+	struct gos_cpu_stats s;
+	gos_cpu_stats(k, 0, &s);
+	cr_expect(s.ticks >= 998 && s.ticks <= 1000, "ticks %llu", (unsigned long long)s.ticks);
+	gost_fini(&t);
+}
