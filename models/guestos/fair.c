@@ -101,7 +101,7 @@ static void migrated(struct gos_task *t, struct gos_cpu *dst)
 {
 	t->st.migrations++;
 	dst->st.migrations_in++;
-	double pen = gos_cost_cycles(t->k, GOS_COST_MIGRATION);
+	double pen = gos_cost_cycles(dst, GOS_COST_MIGRATION);
 	if (t->phase == GOS_PH_COMPUTE)
 		t->work.cycles += pen;
 	else

@@ -141,7 +141,6 @@ struct gos_kernel {
 	sim_time_t tick_period;
 	sim_time_t base_slice, wakeup_gran, sleeper_credit;
 	sim_time_t cost_ps[GOS_NCOSTS];
-	uint64_t khz;
 	uint32_t cpus_per_node;
 	uint32_t nlevels;           /* domain levels in use */
 	uint32_t level_kind[GOS_NLEVELS]; /* GOS_LVL_* of each level in use, lowest first */
@@ -166,9 +165,9 @@ enum { GOS_LVL_SMT, GOS_LVL_MC, GOS_LVL_NUMA };
 static inline struct gos_cpu *gos_cpu_at(const struct gos_kernel *k, uint32_t i) { return k->cpus->pdata[i]; }
 static inline sim_time_t gos_now(const struct gos_kernel *k) { return sim_now(k->sim); }
 static inline uint32_t gos_nr_running(const struct gos_cpu *c) { return sim_pq_len(&c->rq) + (c->curr ? 1u : 0u); }
-/* Cycles of a kernel cost at the vCPU's frequency. */
-double gos_cost_cycles(const struct gos_kernel *k, enum gos_cost c);
-static inline void gos_kwork_add(struct gos_cpu *c, enum gos_cost cost) { c->kwork.cycles += gos_cost_cycles(c->k, cost); }
+/* Cycles of a kernel cost at the frequency of the LP the vCPU runs on. */
+double gos_cost_cycles(const struct gos_cpu *c, enum gos_cost cost);
+static inline void gos_kwork_add(struct gos_cpu *c, enum gos_cost cost) { c->kwork.cycles += gos_cost_cycles(c, cost); }
 
 /* ---- kernel.c ---- */
 GQuark gos_error_quark(void);

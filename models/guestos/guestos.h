@@ -45,8 +45,8 @@ bool gos_cost_set(uint64_t ns[GOS_NCOSTS], const char *name, uint64_t value);
 
 /* How a task's TLB shootdown reaches the other vCPUs (REFERENCE 2.3). */
 enum gos_tlb_flush {
-	GOS_TLB_AUTO,      /* as Linux picks: hypercall under Hyper-V, pv when the steal clock and
-			      preempted flag are published (KVM), ipi on bare metal */
+	GOS_TLB_AUTO,      /* as Linux picks: hypercall under Hyper-V (classic, core), pv under KVM
+			      (cfs) when the preempted flag is published, else ipi (and on bare metal) */
 	GOS_TLB_IPI,       /* native: an IPI per target, wait for every acknowledgement */
 	GOS_TLB_PV,        /* KVM PV flush: skip preempted vCPUs (they flush on entry), IPI the rest */
 	GOS_TLB_HYPERCALL, /* Hyper-V HvFlushVirtualAddressSpace: no wait for descheduled VPs */
@@ -156,8 +156,8 @@ struct gos_task_stats {
 	sim_time_t steal;             /* current on a vCPU whose VP was runnable but not running */
 	sim_time_t steal_visible;     /* of which the guest could see (published steal clock) */
 	uint64_t migrations;          /* moves between vCPUs */
-	uint64_t voluntary_switches;  /* switched out because it slept, blocked or yielded */
-	uint64_t involuntary_switches; /* switched out because it was preempted */
+	uint64_t voluntary_switches;  /* switched out because it slept, blocked or exited */
+	uint64_t involuntary_switches; /* switched out while runnable: preempted, or it yielded (as Linux counts) */
 	uint64_t ops;                 /* operations completed */
 	uint64_t cycles;              /* compute cycles completed */
 };
@@ -174,7 +174,7 @@ struct gos_cpu_stats {
 	uint64_t ticks;               /* tick handlers run */
 	uint64_t timer_interrupts;
 	uint64_t halts;               /* HLT executed */
-	uint64_t polls, poll_wakeups; /* idle polls started / ended by work arriving */
+	uint64_t polls, poll_wakeups; /* idle polls started / ended by a task to run (not by the bound) */
 	uint64_t balances, balance_pulls; /* load-balance attempts / tasks pulled */
 	uint64_t tlb_flushes;         /* shootdown requests handled */
 };

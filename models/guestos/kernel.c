@@ -55,10 +55,10 @@ void gos_config_default(struct gos_config *c)
 		c->cost_ns[i] = costs[i].def;
 }
 
-double gos_cost_cycles(const struct gos_kernel *k, enum gos_cost c)
+double gos_cost_cycles(const struct gos_cpu *c, enum gos_cost cost)
 {
-	/* ns x kHz / 1e6 = cycles; exact in double for any realistic cost */
-	return (double)k->cfg.cost_ns[c] * (double)k->khz / 1e6;
+	/* ns x kHz / 1e6 = cycles at the frequency of the LP the vCPU runs on */
+	return (double)c->k->cfg.cost_ns[cost] * (double)vhw_khz(c->cpu) / 1e6;
 }
 
 /* ---- notifications between vCPUs ---- */
@@ -161,6 +161,8 @@ void gos_leave_idle(struct gos_cpu *c)
 	c->is_idle = false;
 	c->st.idle += now - c->idle_since;
 	c->busy_since = now;
+	if (c->idle == GOS_IDLE_POLL)
+		c->st.poll_wakeups++;
 	c->idle = GOS_IDLE_NO;
 	c->poll.cycles = 0;
 	if (c->tick_stopped) {
@@ -184,7 +186,7 @@ static void enter_idle(struct gos_cpu *c)
 	gos_program_timer(c);
 	if (c->idle == GOS_IDLE_NO && k->cfg.halt_poll > 0 && !k->bare_metal) {
 		c->idle = GOS_IDLE_POLL;
-		c->poll.cycles = (double)k->cfg.halt_poll * (double)k->khz / (double)SIM_PS_PER_MS;
+		c->poll.cycles = (double)k->cfg.halt_poll * (double)vhw_khz(c->cpu) / (double)SIM_PS_PER_MS;
 		c->st.polls++;
 	}
 	if (c->idle == GOS_IDLE_POLL && c->poll.cycles > 0) {
@@ -316,7 +318,6 @@ static void cpu_event(struct sim_entity *ent, unsigned kind, const union sim_pay
 		if (c->attached == &c->poll) {
 			vhw_compute_stop(c->cpu);
 			c->attached = NULL;
-			c->st.poll_wakeups++;
 			gos_cpu_continue(c);
 		} else if (c->spinning) {
 			c->spinning = false;
@@ -399,11 +400,11 @@ struct gos_kernel *gos_new(struct hv *hv, const struct hv_partition_config *part
 		g_set_error(error, gos_error_quark(), 0, "vm %s: guest hz %u outside 1..10000", name, cfg->hz);
 		return NULL;
 	}
-	if (cfg->threads_per_core < 1 || cfg->numa_nodes < 1 || cfg->numa_nodes > part->vcpus ||
-	    part->vcpus % cfg->threads_per_core != 0) {
+	if (cfg->threads_per_core < 1 || cfg->numa_nodes < 1 || part->vcpus % cfg->numa_nodes != 0 ||
+	    (part->vcpus / cfg->numa_nodes) % cfg->threads_per_core != 0) {
 		g_set_error(error, gos_error_quark(), 0,
-			    "vm %s: guest topology of %u threads per core and %u nodes does not divide %u vCPUs", name,
-			    cfg->threads_per_core, cfg->numa_nodes, part->vcpus);
+			    "vm %s: %u vCPUs do not split into %u guest nodes of whole cores of %u threads", name,
+			    part->vcpus, cfg->numa_nodes, cfg->threads_per_core);
 		return NULL;
 	}
 	if (cfg->cost_ns[GOS_COST_SYSCALL] == 0) {
@@ -420,13 +421,12 @@ struct gos_kernel *gos_new(struct hv *hv, const struct hv_partition_config *part
 	k->sim = hw_sim(hv_host(hv));
 	k->name = g_strdup_printf("vm:%s", name);
 	k->bare_metal = hv_bare_metal(hv);
-	k->khz = hw_lp_at(hv_host(hv), 0)->khz;
 	k->tick_period = SIM_PS_PER_S / cfg->hz;
 	uint32_t f = 1 + ilog2_u32(part->vcpus < 8 ? part->vcpus : 8);
 	k->base_slice = cfg->base_slice ? cfg->base_slice : 700 * SIM_PS_PER_US * f;
 	k->wakeup_gran = cfg->wakeup_granularity ? cfg->wakeup_granularity : SIM_PS_PER_MS * f;
 	k->sleeper_credit = 3 * SIM_PS_PER_MS * f; /* half of CFS's latency, 6 ms x f */
-	k->cpus_per_node = (part->vcpus + cfg->numa_nodes - 1) / cfg->numa_nodes;
+	k->cpus_per_node = part->vcpus / cfg->numa_nodes;
 	k->cpus = g_ptr_array_new_with_free_func((GDestroyNotify)cpu_free);
 	k->tasks = g_ptr_array_new();
 	gos_stats_init(k);

@@ -45,7 +45,7 @@ void gos_account_curr_out(struct gos_cpu *c, struct gos_task *t)
 void gos_task_stats(const struct gos_task *t, struct gos_task_stats *out)
 {
 	*out = t->st;
-	if (t->state == GOS_T_RUNNING && t->cpu && t->cpu->curr == t) {
+	if (t->cpu && t->cpu->curr == t) {
 		sim_time_t run, steal, visible;
 		curr_delta(t->cpu, t, &run, &steal, &visible);
 		out->run += run;
@@ -92,7 +92,7 @@ static void reset(struct sim_reset_hook *hook, sim_time_t now)
 		struct gos_task *t = k->tasks->pdata[i];
 		memset(&t->st, 0, sizeof t->st);
 		t->queued_since = now;
-		if (t->state == GOS_T_RUNNING && t->cpu && t->cpu->curr == t)
+		if (t->cpu && t->cpu->curr == t) /* current, whatever it is about to do */
 			gos_account_curr_in(t->cpu, t);
 	}
 }

@@ -5,8 +5,10 @@
  *          shootdown, and operations of other classes), waking it.
  * A task runs its operations only while it is current on a vCPU that runs guest code. Compute is
  * hw work that keeps its remaining cycles across preemption and migration (a migration adds its
- * cache-refill cycles); every other operation is a system call: its effect now, its cost as
- * kernel work. A wake that reaches a task that is not blocked is kept for its next BLOCK.
+ * cache-refill cycles); sleep, block, wake, yield and exit are system calls: their effect now,
+ * their cost (`syscall`) as kernel work; a shootdown costs its flushes (tlb.c); an operation
+ * class costs what it does. A wake that reaches a task that is not blocked is kept for its next
+ * BLOCK.
  */
 #include "models/guestos/gos-int.h"
 
@@ -204,16 +206,16 @@ struct gos_task *gos_task_new(struct gos_kernel *k, const struct gos_task_config
 		g_set_error(error, q, 0, "%s: task nice %d outside -20..19", k->name, cfg->nice);
 		return NULL;
 	}
+	if (!cfg->affinity != !cfg->naffinity) {
+		g_set_error(error, q, 0, "%s: task affinity is empty", k->name);
+		return NULL;
+	}
 	for (uint32_t i = 0; i < cfg->naffinity; i++)
 		if (cfg->affinity[i] >= n) {
 			g_set_error(error, q, 0, "%s: task affinity names vCPU %u, the VM has %u", k->name,
 				    cfg->affinity[i], n);
 			return NULL;
 		}
-	if (cfg->affinity && cfg->naffinity == 0) {
-		g_set_error(error, q, 0, "%s: task affinity is empty", k->name);
-		return NULL;
-	}
 	if (cfg->start < gos_now(k)) {
 		g_set_error(error, q, 0, "%s: task start lies in the past", k->name);
 		return NULL;

@@ -37,8 +37,11 @@ enum gos_tlb_flush gos_tlb_resolve(const struct gos_kernel *k)
 		return GOS_TLB_IPI; /* no hypervisor to ask, nothing preempted */
 	if (k->cfg.tlb_flush != GOS_TLB_AUTO)
 		return k->cfg.tlb_flush;
-	/* as Linux decides: KVM advertises PV TLB flush, Hyper-V recommends the flush hypercall */
-	return strcmp(hv_policy_name(k->hv), "cfs") == 0 ? GOS_TLB_PV : GOS_TLB_HYPERCALL;
+	/* as Linux decides: Hyper-V recommends the flush hypercall; KVM's PV flush needs the
+	   preempted flag of the steal-time page */
+	if (strcmp(hv_policy_name(k->hv), "cfs") != 0)
+		return GOS_TLB_HYPERCALL;
+	return hv_steal_clock(k->hv) ? GOS_TLB_PV : GOS_TLB_IPI;
 }
 
 void gos_tlb_start(struct gos_cpu *c, struct gos_task *t)

@@ -62,6 +62,7 @@ struct hv_vp {
 	/* accounting */
 	sim_time_t mode_since;
 	struct hv_counters c;
+	sim_time_t steal_carry;         /* CPU wait before the last warm-up reset (steal clock) */
 };
 
 struct hv_partition {

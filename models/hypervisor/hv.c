@@ -558,6 +558,8 @@ static void reset_counters(struct sim_reset_hook *hook, sim_time_t now)
 		struct hv_partition *p = hv->parts->pdata[i];
 		for (guint v = 0; v < p->vps->len; v++) {
 			struct hv_vp *vp = p->vps->pdata[v];
+			/* the steal clock guests read runs on across the reset (it never goes back) */
+			vp->steal_carry += vp->c.wait + (vp->state == HV_VP_READY ? now - vp->ready_since : 0);
 			memset(&vp->c, 0, sizeof vp->c);
 			vp->mode_since = now;
 			if (vp->state == HV_VP_READY)

@@ -121,7 +121,8 @@ void vhw_raise(struct vhw_cpu *c, unsigned vector);
 /* ---- what the guest can observe ---- */
 
 /*
- * The steal clock: time the vCPU was runnable but not running, as the hypervisor publishes it
+ * The steal clock: time the vCPU was runnable but not running since it was created (monotone,
+ * across warm-up resets of the counters), as the hypervisor publishes it
  * (KVM's steal-time page). False when the platform publishes none (Hyper-V's default, bare metal).
  */
 bool vhw_steal_clock(const struct vhw_cpu *c, sim_time_t *steal);

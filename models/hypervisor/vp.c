@@ -589,7 +589,7 @@ void vhw_raise(struct vhw_cpu *c, unsigned vector) { hv_vp_raise(hv_vp_of(c), ve
 sim_time_t vhw_true_steal(const struct vhw_cpu *c)
 {
 	const struct hv_vp *vp = (const struct hv_vp *)(const void *)c;
-	sim_time_t s = vp->c.wait;
+	sim_time_t s = vp->steal_carry + vp->c.wait;
 	if (vp->state == HV_VP_READY)
 		s += now_of(vp->hv) - vp->ready_since;
 	return s;

@@ -8,11 +8,10 @@
 #include <string.h>
 
 #include "models/guestos/guestos.h"
+#include "tests/model/hvtest.h"
 
 struct gost {
-	struct sim *sim;
-	struct hw_host *host;
-	struct hv *hv;
+	struct hvt h;               /* host and hypervisor (tests/model/hvtest.h) */
 	struct gos_kernel *k[16];
 	int nk;
 };
@@ -21,22 +20,7 @@ struct gost {
 static inline void gost_init(struct gost *t, uint32_t cores, const char *policy, void (*tweak)(struct hv_config *))
 {
 	memset(t, 0, sizeof *t);
-	t->sim = sim_new(1);
-	struct hw_config hc;
-	hw_config_default(&hc);
-	hc.cores_per_node = cores;
-	hc.threads_per_core = 1;
-	GError *err = NULL;
-	t->host = hw_host_new(t->sim, &hc, &err);
-	cr_assert_not_null(t->host, "%s", err ? err->message : "");
-	struct hv_config c;
-	hv_config_default(&c);
-	c.policy = policy;
-	c.root_vcpus = 1;
-	if (tweak)
-		tweak(&c);
-	t->hv = hv_new(t->host, &c, &err);
-	cr_assert_not_null(t->hv, "%s", err ? err->message : "");
+	hvt_init(&t->h, 1, cores, 1, policy, tweak);
 }
 
 /* A VM of `vcpus` vCPUs with guest config gc (NULL: defaults), optionally restricted to LPs. */
@@ -52,7 +36,7 @@ static inline struct gos_kernel *gost_vm(struct gost *t, const char *name, uint3
 	struct gos_config def;
 	gos_config_default(&def);
 	GError *err = NULL;
-	struct gos_kernel *k = gos_new(t->hv, &pc, gc ? gc : &def, &err);
+	struct gos_kernel *k = gos_new(t->h.hv, &pc, gc ? gc : &def, &err);
 	cr_assert_not_null(k, "%s", err ? err->message : "");
 	t->k[t->nk++] = k;
 	return k;
@@ -88,25 +72,23 @@ static inline struct gos_task *gost_task(struct gos_kernel *k, const struct gos_
 static inline void gost_run(struct gost *t, sim_time_t end)
 {
 	struct sim_run_params rp = {.end = end};
-	sim_run(t->sim, &rp);
+	sim_run(t->h.sim, &rp);
 }
 
 /* Runs to warmup + span, statistics reset at warmup. */
 static inline void gost_run_warm(struct gost *t, sim_time_t warmup, sim_time_t span)
 {
 	struct sim_run_params rp = {.end = warmup + span, .warmup = warmup};
-	sim_run(t->sim, &rp);
+	sim_run(t->h.sim, &rp);
 }
 
-static inline double gost_now_s(const struct gost *t) { return (double)sim_now(t->sim) / (double)SIM_PS_PER_S; }
+static inline double gost_now_s(const struct gost *t) { return (double)sim_now(t->h.sim) / (double)SIM_PS_PER_S; }
 
 static inline void gost_fini(struct gost *t)
 {
-	hv_free(t->hv);
+	hvt_fini(&t->h); /* the hypervisor, the host and the sim (there are no busy guests) */
 	for (int i = 0; i < t->nk; i++)
-		gos_free(t->k[i]);
-	hw_host_free(t->host);
-	sim_free(t->sim);
+		gos_free(t->k[i]); /* touches nothing of the sim */
 }
 
 #endif /* TESTS_MODEL_GOSTEST_H */

@@ -51,7 +51,7 @@ static sim_time_t spread_time(uint32_t vcpus, uint32_t ntasks, const struct gos_
 	struct spread_watch w = {.mon = {.ops = &watch_ops, .every = 1}, .k = k, .per_cpu = ntasks / vcpus,
 				 .balanced_at = SIM_TIME_MAX};
 	struct sim_run_params rp = {.end = 2 * SIM_PS_PER_S, .monitor = &w.mon};
-	sim_run(t.sim, &rp);
+	sim_run(t.h.sim, &rp);
 	cr_expect_not(w.unbalanced_after, "the balance, once reached, holds");
 	*worst_share = 0;
 	for (uint32_t i = 0; i < ntasks; i++) {
@@ -160,7 +160,7 @@ Test(gos_balance, hot_added_vcpus_take_tasks)
 	for (uint32_t i = 0; i < 8; i++)
 		gost_task(k, &gost_burn, &gost_ms_chunk, -1, 0);
 	struct hv_action add = {.at = SIM_PS_PER_S, .kind = HV_ACT_HOT_ADD, .partition = gos_partition(k), .value = 3};
-	cr_assert(hv_action_schedule(t.hv, &add, NULL));
+	cr_assert(hv_action_schedule(t.h.hv, &add, NULL));
 	gost_run(&t, SIM_PS_PER_S + 20 * SIM_PS_PER_MS);
 	cr_assert_eq(gos_ncpus(k), 4);
 	cr_expect(spread(k, 2), "8 tasks over 4 vCPUs 20 ms after the hot-add");

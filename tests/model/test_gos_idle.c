@@ -30,7 +30,7 @@ static void idle_vm(bool tickless)
 		cr_expect_eq(s.busy, 0, "no task ever ran");
 	}
 	double used = (double)(hc.guest_run + hc.hypervisor_run) / 1e12 / (4 * secs);
-	const struct hv_costs *costs = hv_costs(t.hv);
+	const struct hv_costs *costs = hv_costs(t.h.hv);
 	sim_time_t tick_ps = gos_config(k)->cost_ns[GOS_COST_TICK] * SIM_PS_PER_NS;
 	if (tickless) {
 		/* nothing wakes a tickless idle vCPU */

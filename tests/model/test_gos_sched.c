@@ -125,7 +125,7 @@ Test(gos_sched, visible_steal_matches_ready_time_throughout)
 	static const struct sim_monitor_ops ops = {.should_stop = check_visible};
 	struct sim_monitor mon = {.ops = &ops, .every = 97};
 	struct sim_run_params rp = {.end = SIM_PS_PER_S, .monitor = &mon};
-	sim_run(t.sim, &rp);
+	sim_run(t.h.sim, &rp);
 	cr_expect(g_exact);
 	struct gos_cpu_stats s;
 	gos_cpu_stats(k, 0, &s);
@@ -291,5 +291,65 @@ Test(gos_sched, tick_rate_follows_hz)
 	struct gos_cpu_stats s;
 	gos_cpu_stats(k, 0, &s);
 	cr_expect(s.ticks >= 998 && s.ticks <= 1000, "ticks %llu", (unsigned long long)s.ticks);
+	gost_fini(&t);
+}
+
+/* Watches the published steal clocks: they must never go back. */
+struct monotone_watch {
+	struct sim_monitor mon;
+	struct gos_kernel *k;
+	sim_time_t last[4];
+	bool backwards;
+};
+
+static bool steal_monotone(struct sim_monitor *m, const struct sim *sim)
+{
+	(void)sim;
+	struct monotone_watch *w = sim_container_of(m, struct monotone_watch, mon);
+	for (uint32_t i = 0; i < 4; i++) {
+		sim_time_t s;
+		vhw_steal_clock(hv_vp_cpu(hv_partition_vp(gos_partition(w->k), i)), &s);
+		if (s < w->last[i])
+			w->backwards = true;
+		w->last[i] = s;
+	}
+	return false;
+}
+
+/*
+ * A warm-up reset in the middle of everything (tasks just blocked, sleeping, waiting): the steal
+ * clock the guest reads never goes back, and no task is charged more steal than time passed.
+ */
+Test(gos_sched, warmup_reset_keeps_steal_sane)
+{
+	struct gost t;
+	gost_init(&t, 2, "cfs", NULL);
+	static const uint32_t one[] = {1};
+	struct gos_kernel *k = gost_vm(&t, "vm", 4, NULL, one, 1);
+	static unsigned steps[6];
+	for (int i = 0; i < 6; i++) {
+		steps[i] = (unsigned)i;
+		gost_task(k, &sleeper, &steps[i], -1, 0);
+	}
+	gost_task(k, &gost_burn, &gost_ms_chunk, -1, 0);
+	static const struct sim_monitor_ops ops = {.should_stop = steal_monotone};
+	struct monotone_watch w = {.mon = {.ops = &ops, .every = 50}, .k = k};
+	struct sim_run_params rp = {.end = 100 * SIM_PS_PER_MS + 12345 + SIM_PS_PER_S,
+				    .warmup = 100 * SIM_PS_PER_MS + 12345, .monitor = &w.mon};
+	sim_run(t.h.sim, &rp);
+	cr_expect_not(w.backwards, "a published steal clock went back");
+	for (uint32_t i = 0; i < gos_ntasks(k); i++) {
+		struct gos_task_stats s;
+		gos_task_stats(gos_task_at(k, i), &s);
+		cr_expect_leq(s.run + s.steal, SIM_PS_PER_S, "task %u run %llu steal %llu", i, (unsigned long long)s.run,
+			      (unsigned long long)s.steal);
+		cr_expect_eq(s.steal_visible, s.steal, "task %u: KVM publishes all of it", i);
+	}
+	for (uint32_t i = 0; i < 4; i++) {
+		struct gos_cpu_stats s;
+		gos_cpu_stats(k, i, &s);
+		cr_expect_leq(s.steal, SIM_PS_PER_S);
+		cr_expect_eq(s.steal_visible, s.steal);
+	}
 	gost_fini(&t);
 }
