@@ -145,7 +145,8 @@ static uint32_t load_balance(struct gos_cpu *dst, uint32_t level)
 	bool skipped_hot = false;
 	bool may_take_hot = dst->balance_failed[level] > 1;
 	/* candidates first (moving reorders the heap), in heap order: deterministic */
-	GPtrArray *cand = g_ptr_array_new();
+	GPtrArray *cand = k->scratch;
+	g_ptr_array_set_size(cand, 0);
 	for (uint32_t i = 0; i < sim_pq_len(&src->rq); i++) {
 		struct gos_task *t = sim_container_of(sim_pq_at(&src->rq, i), struct gos_task, rq_node);
 		if (!gos_task_allowed(t, dst->index))
@@ -160,7 +161,6 @@ static uint32_t load_balance(struct gos_cpu *dst, uint32_t level)
 		gos_move_task(cand->pdata[i - 1], dst);
 		moved++;
 	}
-	g_ptr_array_free(cand, TRUE);
 	if (moved)
 		dst->balance_failed[level] = 0;
 	else if (skipped_hot)

@@ -136,6 +136,7 @@ struct gos_kernel {
 	GPtrArray *cpus;            /* struct gos_cpu *, owned */
 	GPtrArray *tasks;           /* struct gos_task *, owned */
 	struct gos_cpu *ctx;        /* the vCPU whose guest code is running, or NULL */
+	GPtrArray *scratch;         /* balance.c's candidate list, reused (no allocation per pass) */
 	bool bare_metal;
 	enum gos_tlb_flush tlb;     /* resolved */
 	sim_time_t tick_period;

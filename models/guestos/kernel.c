@@ -429,6 +429,7 @@ struct gos_kernel *gos_new(struct hv *hv, const struct hv_partition_config *part
 	k->cpus_per_node = part->vcpus / cfg->numa_nodes;
 	k->cpus = g_ptr_array_new_with_free_func((GDestroyNotify)cpu_free);
 	k->tasks = g_ptr_array_new();
+	k->scratch = g_ptr_array_new();
 	gos_stats_init(k);
 	k->part = hv_partition_add(hv, part, &partition_ops, k, error);
 	if (!k->part) {
@@ -451,6 +452,7 @@ void gos_free(struct gos_kernel *k)
 		g_free(t);
 	}
 	g_ptr_array_free(k->tasks, TRUE);
+	g_ptr_array_free(k->scratch, TRUE);
 	g_ptr_array_free(k->cpus, TRUE);
 	sim_hist_clear(&k->sd_latency);
 	g_free(k->name);
