@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * runner.c - builds and runs one scenario run (virtual, or the bare-metal twin) and turns the
+ *            models' counters into metric rows (scopes and names of ../shared/INTERFACES.md).
+ */
+#include <math.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/runner.h"
+#include "workloads/workload.h"
+
+/* One simulated machine: a sim, a host, a hypervisor, the kernels and workloads of its VMs. */
+struct world {
+	struct sim *sim;
+	struct hw_host *host;
+	struct hv *hv;
+	GPtrArray *vms;               /* const struct scn_vm * */
+	GPtrArray *kernels;           /* struct gos_kernel * */
+	GPtrArray *wl;                /* struct wl_inst * */
+};
+
+struct wl_inst {
+	const struct wl_kind *kind;
+	void *inst;
+	uint32_t vm;                  /* index in world.vms */
+};
+
+static void world_free(struct world *w)
+{
+	if (w->hv)
+		hv_free(w->hv);
+	for (guint i = 0; w->wl && i < w->wl->len; i++) {
+		struct wl_inst *x = w->wl->pdata[i];
+		x->kind->free(x->inst);
+		g_free(x);
+	}
+	for (guint i = 0; w->kernels && i < w->kernels->len; i++)
+		gos_free(w->kernels->pdata[i]);
+	if (w->host)
+		hw_host_free(w->host);
+	if (w->sim)
+		sim_free(w->sim);
+	if (w->wl)
+		g_ptr_array_free(w->wl, TRUE);
+	if (w->kernels)
+		g_ptr_array_free(w->kernels, TRUE);
+	if (w->vms)
+		g_ptr_array_free(w->vms, TRUE);
+}
+
+static bool add_vm(struct world *w, const struct scn_vm *vm, const struct hv_partition_config *pc, uint64_t seed,
+		   uint64_t khz, GError **error)
+{
+	struct gos_kernel *k = gos_new(w->hv, pc, &vm->guest, error);
+	if (!k)
+		return false;
+	g_ptr_array_add(w->kernels, k);
+	g_ptr_array_add(w->vms, (gpointer)vm);
+	uint32_t i = 0;
+	for (const cJSON *j = vm->workloads ? vm->workloads->child : NULL; j; j = j->next, i++) {
+		const struct wl_kind *kind = wl_kind_find(cJSON_GetObjectItemCaseSensitive(j, "kind")->valuestring);
+		struct wl_env env = {.k = k, .vm = vm->name, .index = i, .seed = seed, .khz = khz};
+		void *inst = kind->create(&env, j, error);
+		if (!inst)
+			return false;
+		struct wl_inst *x = g_new(struct wl_inst, 1);
+		*x = (struct wl_inst){kind, inst, w->vms->len - 1};
+		g_ptr_array_add(w->wl, x);
+	}
+	return true;
+}
+
+static bool world_init(struct world *w, uint64_t seed, const struct hw_config *hc, const struct hv_config *hvc,
+		       GError **error)
+{
+	memset(w, 0, sizeof *w);
+	w->vms = g_ptr_array_new();
+	w->kernels = g_ptr_array_new();
+	w->wl = g_ptr_array_new();
+	w->sim = sim_new(seed);
+	w->host = hw_host_new(w->sim, hc, error);
+	if (!w->host)
+		return false;
+	w->hv = hv_new(w->host, hvc, error);
+	return w->hv != NULL;
+}
+
+/* The scenario as written. */
+static bool build_virtual(struct world *w, const struct scenario *s, uint64_t seed, GError **error)
+{
+	if (!world_init(w, seed, &s->host, &s->hv, error))
+		return false;
+	for (guint i = 0; i < s->vms->len; i++) {
+		const struct scn_vm *vm = s->vms->pdata[i];
+		if (!add_vm(w, vm, &vm->part, seed, s->host.khz, error))
+			return false;
+	}
+	for (guint i = 0; i < s->timeline->len; i++) {
+		const struct scn_action *a = &g_array_index(s->timeline, struct scn_action, i);
+		for (guint v = 0; v < s->vms->len; v++) {
+			const struct scn_vm *vm = s->vms->pdata[v];
+			if (!scenario_vm_matches(vm->name, a->vm))
+				continue;
+			struct hv_action act = {.at = a->at, .kind = a->kind, .partition = gos_partition(w->kernels->pdata[v]),
+						.value = a->value};
+			if (!hv_action_schedule(w->hv, &act, error))
+				return false;
+		}
+	}
+	return true;
+}
+
+/* The twin of one VM: a machine of the same hardware with one LP per vCPU, bare metal. */
+static bool build_twin(struct world *w, const struct scenario *s, const struct scn_vm *vm, uint64_t seed,
+		       GError **error)
+{
+	struct hw_config hc = s->host;
+	uint32_t tpc = vm->part.vcpus % s->host.threads_per_core == 0 ? s->host.threads_per_core : 1;
+	hc.sockets = 1, hc.nodes_per_socket = 1, hc.threads_per_core = tpc, hc.cores_per_node = vm->part.vcpus / tpc;
+	hc.distance = NULL;
+	if (hc.memory_per_node < vm->part.memory)
+		hc.memory_per_node = vm->part.memory;
+	struct hv_config hvc = s->hv;
+	hvc.policy = "none";
+	if (!world_init(w, seed, &hc, &hvc, error))
+		return false;
+	struct hv_partition_config pc = vm->part;
+	pc.affinity = NULL, pc.naffinity = 0, pc.numa_node = -1, pc.reserve = 0, pc.limit = 100, pc.start = true;
+	return add_vm(w, vm, &pc, seed, s->host.khz, error);
+}
+
+/* ---- metrics ---- */
+
+void run_output_init(struct run_output *o)
+{
+	memset(o, 0, sizeof *o);
+	o->metrics = g_array_new(FALSE, FALSE, sizeof(struct results_metric));
+	o->hists = g_array_new(FALSE, FALSE, sizeof(struct results_hist));
+	o->strings = g_string_chunk_new(4096);
+	o->owned_hists = g_ptr_array_new();
+}
+
+void run_output_clear(struct run_output *o)
+{
+	if (!o->metrics)
+		return;
+	g_array_free(o->metrics, TRUE);
+	g_array_free(o->hists, TRUE);
+	g_string_chunk_free(o->strings);
+	for (guint i = 0; i < o->owned_hists->len; i++) {
+		sim_hist_clear(o->owned_hists->pdata[i]);
+		g_free(o->owned_hists->pdata[i]);
+	}
+	g_ptr_array_free(o->owned_hists, TRUE);
+	memset(o, 0, sizeof *o);
+}
+
+double run_output_metric(const struct run_output *o, const char *scope, const char *name)
+{
+	for (guint i = 0; i < o->metrics->len; i++) {
+		const struct results_metric *m = &g_array_index(o->metrics, struct results_metric, i);
+		if (strcmp(m->scope, scope) == 0 && strcmp(m->name, name) == 0)
+			return m->value;
+	}
+	return NAN;
+}
+
+static void put(struct run_output *o, const char *scope, const char *name, double value, const char *unit)
+{
+	struct results_metric m = {g_string_chunk_insert_const(o->strings, scope), name, value, unit};
+	g_array_append_val(o->metrics, m);
+}
+
+static void put_hist(struct run_output *o, const char *scope, const char *name, const struct sim_hist *h, const char *unit)
+{
+	struct sim_hist *copy = g_new0(struct sim_hist, 1);
+	sim_hist_init(copy);
+	sim_hist_merge(copy, h);
+	g_ptr_array_add(o->owned_hists, copy);
+	struct results_hist r = {g_string_chunk_insert_const(o->strings, scope), name, unit, copy};
+	g_array_append_val(o->hists, r);
+}
+
+static double ns(sim_time_t t) { return (double)t / SIM_PS_PER_NS; }
+
+static void vm_metrics(struct run_output *o, struct world *w, guint v, double span_s)
+{
+	const struct scn_vm *vm = w->vms->pdata[v];
+	struct gos_kernel *k = w->kernels->pdata[v];
+	char *scope = g_strdup_printf("vm:%s", vm->name);
+	/* workloads */
+	uint64_t ops = 0;
+	struct sim_hist lat;
+	sim_hist_init(&lat);
+	for (guint i = 0; i < w->wl->len; i++) {
+		struct wl_inst *x = w->wl->pdata[i];
+		if (x->vm != v)
+			continue;
+		struct wl_stats st = {0};
+		x->kind->stats(x->inst, &st);
+		ops += st.ops;
+		if (st.latency)
+			sim_hist_merge(&lat, st.latency);
+		o->rng_digest = o->rng_digest * 1099511628211ull ^ st.rng_digest;
+	}
+	put(o, scope, "ops", (double)ops, "ops");
+	put(o, scope, "ops_per_s", span_s > 0 ? (double)ops / span_s : 0, "ops/s");
+	bool any = sim_hist_count(&lat) > 0;
+	put(o, scope, "latency_p50_ns", any ? sim_hist_percentile(&lat, 50) / 1e3 : NAN, "ns");
+	put(o, scope, "latency_p99_ns", any ? sim_hist_percentile(&lat, 99) / 1e3 : NAN, "ns");
+	put(o, scope, "latency_p999_ns", any ? sim_hist_percentile(&lat, 99.9) / 1e3 : NAN, "ns");
+	put(o, scope, "latency_mean_ns", any ? sim_hist_mean(&lat) / 1e3 : NAN, "ns");
+	put_hist(o, scope, "latency", &lat, "ps");
+	sim_hist_clear(&lat);
+	/* the hypervisor's view */
+	struct hv_counters c;
+	hv_partition_counters(gos_partition(k), &c);
+	uint64_t ic = 0, hc = 0;
+	for (int i = 0; i < VHW_NINTERCEPTS; i++)
+		ic += c.intercepts[i];
+	for (int i = 0; i < VHW_NHYPERCALLS; i++)
+		hc += c.hypercalls[i];
+	put(o, scope, "cpu_guest_ns", ns(c.guest_run), "ns");
+	put(o, scope, "cpu_hypervisor_ns", ns(c.hypervisor_run), "ns");
+	put(o, scope, "cpu_ns_per_op", ops ? ns(c.guest_run + c.hypervisor_run) / (double)ops : NAN, "ns");
+	put(o, scope, "spin_ns", ns(c.spin), "ns");
+	put(o, scope, "steal_ns", ns(c.wait), "ns");
+	put(o, scope, "vp_dispatches", (double)c.dispatches, "count");
+	put(o, scope, "vp_preemptions", (double)c.preemptions, "count");
+	put(o, scope, "vp_migrations", (double)c.migrations, "count");
+	put(o, scope, "exits", (double)c.exits, "count");
+	put(o, scope, "intercepts", (double)ic, "count");
+	put(o, scope, "hypercalls", (double)hc, "count");
+	put(o, scope, "interrupts_delivered", (double)c.interrupts, "count");
+	put(o, scope, "lhp_events", 0, "count");  /* no spinlocks modelled yet (the spinlock issue) */
+	put(o, scope, "io_ops", 0, "ops");        /* no devices yet (the I/O issue) */
+	put(o, scope, "io_bytes", 0, "bytes");
+	/* the guest's view */
+	struct gos_kernel_stats ks;
+	gos_kernel_stats(k, &ks);
+	put(o, scope, "tlb_shootdowns", (double)ks.shootdowns, "count");
+	put_hist(o, scope, "tlb_shootdown_latency", ks.shootdown_latency, "ps");
+	sim_time_t vis = 0;
+	uint64_t cs = 0, ipis = 0;
+	for (uint32_t i = 0; i < gos_ncpus(k); i++) {
+		struct gos_cpu_stats s;
+		gos_cpu_stats(k, i, &s);
+		char *cscope = g_strdup_printf("%s/vcpu:%u", scope, i);
+		put(o, cscope, "busy_ns", ns(s.busy), "ns");
+		put(o, cscope, "idle_ns", ns(s.idle), "ns");
+		put(o, cscope, "steal_ns", ns(s.steal), "ns");
+		put(o, cscope, "steal_visible_ns", ns(s.steal_visible), "ns");
+		put(o, cscope, "context_switches", (double)s.context_switches, "count");
+		put(o, cscope, "migrations_in", (double)s.migrations_in, "count");
+		put(o, cscope, "ipis_sent", (double)s.ipis_sent, "count");
+		put(o, cscope, "ipis_received", (double)s.ipis_received, "count");
+		put(o, cscope, "ticks", (double)s.ticks, "count");
+		put(o, cscope, "halts", (double)s.halts, "count");
+		put(o, cscope, "polls", (double)s.polls, "count");
+		g_free(cscope);
+		vis += s.steal_visible;
+		cs += s.context_switches;
+		ipis += s.ipis_sent;
+	}
+	put(o, scope, "steal_visible_ns", ns(vis), "ns");
+	put(o, scope, "context_switches", (double)cs, "count");
+	put(o, scope, "ipis_sent", (double)ipis, "count");
+	for (uint32_t i = 0; i < gos_ntasks(k); i++) {
+		struct gos_task *t = gos_task_at(k, i);
+		struct gos_task_stats s;
+		gos_task_stats(t, &s);
+		char *tscope = g_strdup_printf("%s/task:%s", scope, gos_task_name(t));
+		put(o, tscope, "run_ns", ns(s.run), "ns");
+		put(o, tscope, "wait_ns", ns(s.wait), "ns");
+		put(o, tscope, "steal_ns", ns(s.steal), "ns");
+		put(o, tscope, "migrations", (double)s.migrations, "count");
+		put(o, tscope, "voluntary_switches", (double)s.voluntary_switches, "count");
+		put(o, tscope, "involuntary_switches", (double)s.involuntary_switches, "count");
+		g_free(tscope);
+	}
+	g_free(scope);
+}
+
+static void host_metrics(struct run_output *o, struct world *w)
+{
+	struct hv_lp_counters sum = {0};
+	uint32_t n = hw_nlps(w->host);
+	for (uint32_t i = 0; i < n; i++) {
+		struct hv_lp_counters c;
+		hv_lp_counters(w->hv, i, &c);
+		sum.guest_run += c.guest_run, sum.hypervisor_run += c.hypervisor_run, sum.root_run += c.root_run;
+		sum.spin += c.spin, sum.idle += c.idle, sum.dispatches += c.dispatches, sum.preemptions += c.preemptions;
+	}
+	put(o, "host", "lps", n, "count");
+	put(o, "host", "lp_guest_ns", ns(sum.guest_run), "ns");
+	put(o, "host", "lp_hypervisor_ns", ns(sum.hypervisor_run), "ns");
+	put(o, "host", "lp_root_ns", ns(sum.root_run), "ns");
+	put(o, "host", "lp_spin_ns", ns(sum.spin), "ns");
+	put(o, "host", "lp_idle_ns", ns(sum.idle), "ns");
+	put(o, "host", "vp_dispatches", (double)sum.dispatches, "count");
+	put(o, "host", "vp_preemptions", (double)sum.preemptions, "count");
+	struct hv_partition *root = hv_root(w->hv);
+	if (root) {
+		struct hv_counters c;
+		hv_partition_counters(root, &c);
+		put(o, "root", "cpu_root_ns", ns(c.guest_run), "ns");
+		put(o, "root", "cpu_hypervisor_ns", ns(c.hypervisor_run), "ns");
+	}
+}
+
+/* ---- running ---- */
+
+struct progress_mon {
+	struct sim_monitor mon;
+	run_progress_fn fn;
+	void *arg;
+	double start_wall, end_s, done_before, share;
+	uint64_t events_before;
+};
+
+static double wall_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void on_progress(struct sim_monitor *m, const struct sim *sim)
+{
+	struct progress_mon *p = sim_container_of(m, struct progress_mon, mon);
+	double sim_s = (double)sim_now(sim) / SIM_PS_PER_S, wall = wall_now() - p->start_wall;
+	double eps = wall > 0 ? (double)(p->events_before + sim_events(sim)) / wall : 0;
+	p->fn(p->arg, p->done_before + p->share * (sim_s / p->end_s), sim_s, eps);
+}
+
+static const struct sim_monitor_ops progress_ops = {.progress = on_progress};
+
+static void run_world(struct world *w, const struct scenario *s, struct progress_mon *pm, struct run_output *out)
+{
+	struct sim_run_params rp = {.end = s->warmup + s->duration, .warmup = s->warmup,
+				    .monitor = pm->fn ? &pm->mon : NULL};
+	sim_run(w->sim, &rp);
+	out->events += sim_events(w->sim);
+	out->digest = out->digest * 1099511628211ull ^ sim_digest(w->sim);
+	pm->events_before += sim_events(w->sim);
+	pm->done_before += pm->share;
+}
+
+bool runner_run(const struct scenario *s, bool bare_metal, uint64_t seed, run_progress_fn progress, void *arg,
+		struct run_output *out, GError **error)
+{
+	double t0 = wall_now();
+	double span_s = (double)s->duration / SIM_PS_PER_S;
+	struct progress_mon pm = {.mon = {.ops = &progress_ops, .every = 1 << 16}, .fn = progress, .arg = arg,
+				  .start_wall = t0, .end_s = (double)(s->warmup + s->duration) / SIM_PS_PER_S};
+	out->sim_time = s->duration;
+	bool ok = true;
+	if (!bare_metal) {
+		struct world w;
+		pm.share = 1;
+		ok = build_virtual(&w, s, seed, error);
+		if (ok) {
+			run_world(&w, s, &pm, out);
+			for (guint v = 0; v < w.vms->len; v++)
+				vm_metrics(out, &w, v, span_s);
+			host_metrics(out, &w);
+		}
+		world_free(&w);
+	} else {
+		pm.share = 1.0 / s->vms->len;
+		for (guint v = 0; v < s->vms->len && ok; v++) {
+			struct world w;
+			ok = build_twin(&w, s, s->vms->pdata[v], seed, error);
+			if (ok) {
+				run_world(&w, s, &pm, out);
+				vm_metrics(out, &w, 0, span_s);
+			}
+			world_free(&w);
+		}
+	}
+	out->wall_seconds = wall_now() - t0;
+	return ok;
+}

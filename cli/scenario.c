@@ -1,0 +1,650 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * scenario.c - the scenario loader: key tables for every part of a scenario, --set overrides
+ *              (JSON Pointer), checking with positions, and binding to the models' configs.
+ * Limits (documented in docs/scenario-reference.md through the tables): up to 64 sockets, 16 nodes
+ * per socket, 1,024 cores per node, 8 threads per core; 4,096 vCPUs per VM, 1,024 copies of a VM.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "cli/jsonpos.h"
+#include "cli/scenario.h"
+#include "workloads/workload.h"
+
+G_DEFINE_QUARK(scenario-error-quark, scenario_error)
+
+/* ---- the tables ---- */
+
+static const struct param scheduler_keys[] = {
+	{"policy", PARAM_ENUM, "\"auto\"", 0, 0, "auto|classic|core|cfs|none", NULL,
+	 "VP scheduler; auto: classic under hyperv, cfs under kvm, none under none (docs/hypervisor.md)", NULL, 0},
+	{"timeslice", PARAM_TIME, "\"10ms\"", 1000, 1e10, NULL, "ns", "classic/core VP quantum (REF 1.2 [R])", NULL, 0},
+	{"period", PARAM_TIME, "\"100ms\"", 1000, 1e11, NULL, "ns", "reserve/limit enforcement period", NULL, 0},
+	{"soft_affinity", PARAM_BOOL, "true", 0, 0, NULL, NULL, "prefer the LP a VP last ran on", NULL, 0},
+	{"affinity_slack", PARAM_TIME, "\"20ms\"", 0, 1e11, NULL, "ns", "lag before a VP is taken elsewhere", NULL, 0},
+	{"numa_spanning", PARAM_BOOL, "true", 0, 0, NULL, NULL, "VMs may span NUMA nodes", NULL, 0},
+	{"numa_slack", PARAM_TIME, "\"50ms\"", 0, 1e11, NULL, "ns", "extra lag before a VP runs off its node", NULL, 0},
+	{"cfs_latency", PARAM_TIME, "\"24ms\"", 1000, 1e11, NULL, "ns", "cfs: scheduling latency", NULL, 0},
+	{"cfs_min_granularity", PARAM_TIME, "\"3ms\"", 1000, 1e11, NULL, "ns", "cfs: minimum slice", NULL, 0},
+	{"cfs_wakeup_granularity", PARAM_TIME, "\"4ms\"", 0, 1e11, NULL, "ns", "cfs: wakeup preemption granularity", NULL, 0},
+	{"cfs_balance_interval", PARAM_TIME, "\"4ms\"", 1000, 1e11, NULL, "ns", "cfs: periodic balancing", NULL, 0},
+	{NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
+};
+
+static const struct param root_keys[] = {
+	{"vcpus", PARAM_INT, "0", 0, 65536, NULL, NULL, "root VPs pinned to LPs 0..n-1; 0 = one per LP", NULL, 0},
+	{"weight", PARAM_INT, "100", 1, 10000, NULL, NULL, "the root's weight", NULL, 0},
+	{NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
+};
+
+/* Filled from the cost tables of the models (costs_tables_init). */
+static struct param hv_cost_keys[HV_NCOSTS + 1];
+static struct param gos_cost_keys[GOS_NCOSTS + 1];
+
+static struct param hypervisor_keys[] = {
+	{"kind", PARAM_ENUM, "\"hyperv\"", 0, 0, "hyperv|kvm|none", NULL, "the platform; none = bare metal", NULL, 0},
+	{"scheduler", PARAM_OBJECT, "{}", 0, 0, NULL, NULL, "the VP scheduler", scheduler_keys, 0},
+	{"root", PARAM_OBJECT, "{}", 0, 0, NULL, NULL, "the root partition", root_keys, 0},
+	{"steal_clock", PARAM_ENUM, "\"auto\"", 0, 0, "auto|on|off", NULL,
+	 "publish steal time and the preempted flag to guests; auto: kvm yes, hyperv no (REF 4.4)", NULL, 0},
+	{"costs", PARAM_OBJECT, "{}", 0, 0, NULL, NULL, "cost overrides by name (docs/hypervisor.md)", hv_cost_keys, 0},
+	{NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
+};
+
+static const struct param host_keys[] = {
+	{"sockets", PARAM_INT, "1", 1, 64, NULL, NULL, "sockets", NULL, 0},
+	{"numa_nodes_per_socket", PARAM_INT, "1", 1, 16, NULL, NULL, "NUMA nodes per socket", NULL, 0},
+	{"cores_per_node", PARAM_INT, "8", 1, 1024, NULL, NULL, "cores per NUMA node", NULL, 0},
+	{"threads_per_core", PARAM_INT, "2", 1, 8, NULL, NULL, "SMT threads per core", NULL, 0},
+	{"mhz", PARAM_INT, "3000", 100, 10000, NULL, "MHz", "nominal frequency of every LP", NULL, 0},
+	{"smt_factor", PARAM_NUMBER, "0.65", 0.05, 1, NULL, NULL, "speed of a thread while its sibling is busy [R]", NULL, 0},
+	{"memory_per_node", PARAM_BYTES, "\"64GiB\"", 1048576, 1.2e15, NULL, "bytes", "memory of each node", NULL, 0},
+	{"numa_distance", PARAM_ANY, "null", 0, 0, NULL, NULL,
+	 "nodes x nodes ACPI SLIT matrix (10 diagonal, 11..254 elsewhere); default 10/20", NULL, 0},
+	{"devices", PARAM_OBJECT, "{}", 0, 0, NULL, NULL, "physical devices (the I/O issue; must be empty today)", NULL, 0},
+	{NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
+};
+
+static const struct param guest_keys[] = {
+	{"hz", PARAM_INT, "250", 1, 10000, NULL, "per s", "timer tick frequency", NULL, 0},
+	{"tickless", PARAM_BOOL, "true", 0, 0, NULL, NULL, "idle vCPUs stop their tick (NO_HZ_IDLE)", NULL, 0},
+	{"halt_poll", PARAM_TIME, "0", 0, 1e9, NULL, "ns", "idle polling before HLT (guest haltpoll; 0 = off)", NULL, 0},
+	{"threads_per_core", PARAM_INT, "1", 1, 8, NULL, NULL, "guest-visible SMT siblings", NULL, 0},
+	{"numa_nodes", PARAM_INT, "1", 1, 64, NULL, NULL, "guest-visible NUMA nodes (must divide the vCPUs)", NULL, 0},
+	{"base_slice", PARAM_TIME, "0", 0, 1e10, NULL, "ns", "0: 0.7 ms x (1 + log2 min(vcpus, 8))", NULL, 0},
+	{"wakeup_granularity", PARAM_TIME, "0", 0, 1e10, NULL, "ns", "0: 1 ms x (1 + log2 min(vcpus, 8))", NULL, 0},
+	{"migration_cost", PARAM_TIME, "\"500us\"", 0, 1e10, NULL, "ns", "cache-hot threshold for balancing", NULL, 0},
+	{"busy_factor", PARAM_INT, "16", 1, 1024, NULL, NULL, "balance interval multiplier on busy vCPUs", NULL, 0},
+	{"tlb_flush", PARAM_ENUM, "\"auto\"", 0, 0, "auto|ipi|pv|hypercall", NULL, "TLB shootdown method (docs/guestos.md)", NULL, 0},
+	{"costs", PARAM_OBJECT, "{}", 0, 0, NULL, NULL, "guest cost overrides by name, ns (docs/guestos.md)", gos_cost_keys, 0},
+	{NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
+};
+
+static const struct param vm_keys[] = {
+	{"name", PARAM_STRING, NULL, 0, 0, NULL, NULL, "unique name (copies get -1, -2, ...)", NULL, 0},
+	{"count", PARAM_INT, "1", 1, 1024, NULL, NULL, "identical copies of this VM", NULL, 0},
+	{"vcpus", PARAM_INT, "1", 1, 4096, NULL, NULL, "virtual processors", NULL, 0},
+	{"memory", PARAM_BYTES, "\"1GiB\"", 1048576, 1.2e15, NULL, "bytes", "memory", NULL, 0},
+	{"weight", PARAM_INT, "100", 1, 10000, NULL, NULL, "relative CPU weight", NULL, 0},
+	{"reserve", PARAM_NUMBER, "0", 0, 100, NULL, "%", "share of one LP guaranteed to each VP", NULL, 0},
+	{"limit", PARAM_NUMBER, "100", 0.01, 100, NULL, "%", "share of one LP each VP may use", NULL, 0},
+	{"numa_node", PARAM_INT, "-1", -1, 1023, NULL, NULL, "home node; -1 = placed by the hypervisor", NULL, 0},
+	{"affinity", PARAM_ARRAY, "[]", 0, 65535, NULL, NULL, "LPs the VPs may run on; [] = all", NULL, PARAM_INT},
+	{"memory_bound", PARAM_NUMBER, "0", 0, 1, NULL, NULL, "memory-bound share of the VM's own work", NULL, 0},
+	{"start", PARAM_BOOL, "true", 0, 0, NULL, NULL, "running from time 0 (else a start action)", NULL, 0},
+	{"guest", PARAM_OBJECT, "{}", 0, 0, NULL, NULL, "the guest kernel", guest_keys, 0},
+	{"devices", PARAM_ARRAY, "[]", 0, 0, NULL, NULL, "virtual devices (the I/O issue; must be empty today)", NULL, PARAM_ANY},
+	{"workload", PARAM_ANY, "null", 0, 0, NULL, NULL, "one workload: {\"kind\": ..., parameters} (see Workloads)", NULL, 0},
+	{"workloads", PARAM_ARRAY, "null", 0, 0, NULL, NULL, "several workloads (instead of workload)", NULL, PARAM_ANY},
+	{NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
+};
+
+static const struct param action_keys[] = {
+	{"at", PARAM_TIME, NULL, 0, 1e15, NULL, "ns", "when", NULL, 0},
+	{"action", PARAM_ENUM, NULL, 0, 0, "add-vcpus|set-weight|set-reserve|set-limit|start|stop", NULL, "what", NULL, 0},
+	{"vm", PARAM_STRING, NULL, 0, 0, NULL, NULL, "the VM (a name, or a counted VM's base name for all copies)", NULL, 0},
+	{"vcpus", PARAM_INT, "null", 1, 4096, NULL, NULL, "add-vcpus: how many", NULL, 0},
+	{"weight", PARAM_INT, "null", 1, 10000, NULL, NULL, "set-weight", NULL, 0},
+	{"reserve", PARAM_NUMBER, "null", 0, 100, NULL, "%", "set-reserve", NULL, 0},
+	{"limit", PARAM_NUMBER, "null", 0.01, 100, NULL, "%", "set-limit", NULL, 0},
+	{NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
+};
+
+static const struct param run_keys[] = {
+	{"duration", PARAM_TIME, "\"10s\"", 1000, 1e16, NULL, "ns", "simulated time measured (after the warm-up)", NULL, 0},
+	{"warmup", PARAM_TIME, "\"0s\"", 0, 1e16, NULL, "ns", "simulated time before statistics start", NULL, 0},
+	{"seed", PARAM_INT, "1", 0, 9007199254740991.0, NULL, NULL, "master seed", NULL, 0},
+	{"replications", PARAM_INT, "1", 1, 10000, NULL, NULL, "independent runs (seeds derived from the master)", NULL, 0},
+	{"baseline", PARAM_ENUM, "\"bare_metal\"", 0, 0, "bare_metal|none", NULL, "also run the bare-metal twin", NULL, 0},
+	{NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
+};
+
+static const struct param top_keys[] = {
+	{"name", PARAM_STRING, "\"scenario\"", 0, 0, NULL, NULL, "the scenario's name", NULL, 0},
+	{"description", PARAM_STRING, "\"\"", 0, 0, NULL, NULL, "free text", NULL, 0},
+	{"host", PARAM_OBJECT, "{}", 0, 0, NULL, NULL, "the physical machine", host_keys, 0},
+	{"hypervisor", PARAM_OBJECT, "{}", 0, 0, NULL, NULL, "the hypervisor", hypervisor_keys, 0},
+	{"vms", PARAM_ARRAY, NULL, 0, 0, NULL, NULL, "the partitions", vm_keys, 0},
+	{"timeline", PARAM_ARRAY, "[]", 0, 0, NULL, NULL, "run-time actions", action_keys, 0},
+	{"run", PARAM_OBJECT, "{}", 0, 0, NULL, NULL, "run control", run_keys, 0},
+	{NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
+};
+
+static char *cost_defaults[HV_NCOSTS + GOS_NCOSTS];
+
+static void costs_tables_init(void)
+{
+	static gsize done;
+	if (!g_once_init_enter(&done))
+		return;
+	for (int i = 0; i < HV_NCOSTS; i++) {
+		cost_defaults[i] = g_strdup_printf("%llu", (unsigned long long)hv_cost_default((enum hv_cost)i));
+		hv_cost_keys[i] = (struct param){hv_cost_name((enum hv_cost)i), PARAM_INT, cost_defaults[i], 0, 1e12, NULL,
+						 hv_cost_unit((enum hv_cost)i) == HV_CYCLES ? "cycles" : "ns",
+						 hv_cost_source((enum hv_cost)i), NULL, 0};
+	}
+	struct gos_config gc;
+	gos_config_default(&gc);
+	for (int i = 0; i < GOS_NCOSTS; i++) {
+		cost_defaults[HV_NCOSTS + i] = g_strdup_printf("%llu", (unsigned long long)gc.cost_ns[i]);
+		gos_cost_keys[i] = (struct param){gos_cost_name((enum gos_cost)i), PARAM_INT, cost_defaults[HV_NCOSTS + i],
+						  i == GOS_COST_SYSCALL ? 1 : 0, 1e12, NULL, "ns",
+						  gos_cost_source((enum gos_cost)i), NULL, 0};
+	}
+	g_once_init_leave(&done, 1);
+}
+
+/* ---- errors with a place ---- */
+
+struct ctx {
+	const char *path;
+	char *text;
+	GHashTable *pos;
+	GError **error;
+};
+
+static void *fail_at(struct ctx *c, const char *pointer, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+static void *fail_at(struct ctx *c, const char *pointer, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	unsigned line = 0, col = 0;
+	if (c->pos && jsonpos_find(c->pos, c->text, pointer, &line, &col))
+		g_set_error(c->error, scenario_error_quark(), 2, "%s:%u:%u: %s: %s", c->path, line, col,
+			    pointer[0] ? pointer : "/", msg);
+	else
+		g_set_error(c->error, scenario_error_quark(), 2, "%s: %s: %s", c->path, pointer[0] ? pointer : "/", msg);
+	g_free(msg);
+	return NULL;
+}
+
+/* ---- --set overrides ---- */
+
+static char *unescape_token(const char *tok)
+{
+	GString *s = g_string_new(NULL);
+	for (const char *p = tok; *p; p++) {
+		if (p[0] == '~' && p[1] == '0')
+			g_string_append_c(s, '~'), p++;
+		else if (p[0] == '~' && p[1] == '1')
+			g_string_append_c(s, '/'), p++;
+		else
+			g_string_append_c(s, *p);
+	}
+	return g_string_free(s, FALSE);
+}
+
+static bool apply_set(cJSON *root, const char *set, GError **error)
+{
+	const char *eq = strchr(set, '=');
+	if (!eq || set[0] != '/') {
+		g_set_error(error, scenario_error_quark(), 2,
+			    "--set %s: expected /json/pointer=VALUE (for example /run/duration=\"2s\")", set);
+		return false;
+	}
+	char *ptr = g_strndup(set, (gsize)(eq - set));
+	cJSON *value = cJSON_Parse(eq + 1);
+	if (!value)
+		value = cJSON_CreateString(eq + 1); /* a bare word is a string: /run/duration=2s */
+	char **toks = g_strsplit(ptr + 1, "/", -1);
+	cJSON *node = root;
+	bool ok = true;
+	for (int i = 0; toks[i] && ok; i++) {
+		char *key = unescape_token(toks[i]);
+		bool last = toks[i + 1] == NULL;
+		if (cJSON_IsArray(node)) {
+			char *end = NULL;
+			long idx = strtol(key, &end, 10);
+			int n = cJSON_GetArraySize(node);
+			if (last && strcmp(key, "-") == 0) {
+				cJSON_AddItemToArray(node, value);
+				value = NULL;
+			} else if (end == key || *end || idx < 0 || idx >= n) {
+				g_set_error(error, scenario_error_quark(), 2, "--set %s: no element %s in the array", ptr, key);
+				ok = false;
+			} else if (last) {
+				cJSON_ReplaceItemInArray(node, (int)idx, value);
+				value = NULL;
+			} else {
+				node = cJSON_GetArrayItem(node, (int)idx);
+			}
+		} else if (cJSON_IsObject(node)) {
+			cJSON *next = cJSON_GetObjectItemCaseSensitive(node, key);
+			if (last) {
+				if (next)
+					cJSON_ReplaceItemInObjectCaseSensitive(node, key, value);
+				else
+					cJSON_AddItemToObject(node, key, value);
+				value = NULL;
+			} else {
+				if (!next)
+					next = cJSON_AddObjectToObject(node, key);
+				node = next;
+			}
+		} else {
+			g_set_error(error, scenario_error_quark(), 2, "--set %s: %s is not inside an object or array", ptr, key);
+			ok = false;
+		}
+		g_free(key);
+	}
+	g_strfreev(toks);
+	cJSON_Delete(value);
+	g_free(ptr);
+	return ok;
+}
+
+/* ---- checking the parts the tables leave to us ---- */
+
+static bool check_workload(struct ctx *c, cJSON *w, const char *ptr)
+{
+	if (!cJSON_IsObject(w))
+		return fail_at(c, ptr, "expected a workload object {\"kind\": ...}") != NULL;
+	cJSON *kind = cJSON_GetObjectItemCaseSensitive(w, "kind");
+	if (!cJSON_IsString(kind)) {
+		GString *names = g_string_new(NULL);
+		for (const struct wl_kind *const *k = wl_kinds(); *k; k++)
+			g_string_append_printf(names, "%s%s", names->len ? ", " : "", (*k)->name);
+		fail_at(c, ptr, "a workload needs \"kind\": one of %s", names->str);
+		g_string_free(names, TRUE);
+		return false;
+	}
+	const struct wl_kind *k = wl_kind_find(kind->valuestring);
+	if (!k) {
+		char *kp = g_strdup_printf("%s/kind", ptr);
+		fail_at(c, kp, "unknown workload kind '%s'", kind->valuestring);
+		g_free(kp);
+		return false;
+	}
+	cJSON_DetachItemViaPointer(w, kind);
+	struct param_error pe = {0};
+	bool ok = param_resolve(k->params, w, ptr, &pe);
+	cJSON_AddItemToObject(w, "kind", kind);
+	if (!ok) {
+		fail_at(c, pe.pointer, "%s", pe.message);
+		param_error_clear(&pe);
+	}
+	return ok;
+}
+
+static bool check_vm_extras(struct ctx *c, cJSON *vm, const char *ptr)
+{
+	cJSON *one = cJSON_GetObjectItemCaseSensitive(vm, "workload");
+	cJSON *many = cJSON_GetObjectItemCaseSensitive(vm, "workloads");
+	if (one && many) {
+		char *p = g_strdup_printf("%s/workloads", ptr);
+		fail_at(c, p, "give either workload or workloads, not both");
+		g_free(p);
+		return false;
+	}
+	if (one) { /* normalise: one workload becomes a list of one */
+		cJSON_DetachItemViaPointer(vm, one);
+		many = cJSON_AddArrayToObject(vm, "workloads");
+		cJSON_AddItemToArray(many, one);
+	}
+	if (!many)
+		many = cJSON_AddArrayToObject(vm, "workloads");
+	int i = 0;
+	for (cJSON *w = many->child; w; w = w->next, i++) {
+		char *wp = one ? g_strdup_printf("%s/workload", ptr) : g_strdup_printf("%s/workloads/%d", ptr, i);
+		bool ok = check_workload(c, w, wp);
+		g_free(wp);
+		if (!ok)
+			return false;
+	}
+	if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(vm, "devices")) > 0) {
+		char *p = g_strdup_printf("%s/devices", ptr);
+		fail_at(c, p, "device models are not built yet (they arrive with the I/O issue)");
+		g_free(p);
+		return false;
+	}
+	return true;
+}
+
+/* ---- binding ---- */
+
+static const cJSON *obj(const cJSON *o, const char *k) { return cJSON_GetObjectItemCaseSensitive(o, k); }
+
+static void bind_host(struct scenario *s, const cJSON *h)
+{
+	hw_config_default(&s->host);
+	s->host.sockets = (uint32_t)param_int(h, "sockets");
+	s->host.nodes_per_socket = (uint32_t)param_int(h, "numa_nodes_per_socket");
+	s->host.cores_per_node = (uint32_t)param_int(h, "cores_per_node");
+	s->host.threads_per_core = (uint32_t)param_int(h, "threads_per_core");
+	s->host.khz = (uint64_t)param_int(h, "mhz") * 1000;
+	s->host.smt_factor = param_number(h, "smt_factor");
+	s->host.memory_per_node = param_bytes(h, "memory_per_node");
+}
+
+static bool bind_distance(struct ctx *c, struct scenario *s, const cJSON *h)
+{
+	const cJSON *d = obj(h, "numa_distance");
+	if (!d)
+		return true;
+	uint32_t n = s->host.sockets * s->host.nodes_per_socket;
+	if (!cJSON_IsArray(d) || (uint32_t)cJSON_GetArraySize(d) != n)
+		return fail_at(c, "/host/numa_distance", "expected %u rows of %u distances (one per node)", n, n) != NULL;
+	s->distance = g_new(uint32_t, (size_t)n * n);
+	uint32_t i = 0;
+	for (const cJSON *row = d->child; row; row = row->next, i++) {
+		if (!cJSON_IsArray(row) || (uint32_t)cJSON_GetArraySize(row) != n) {
+			char *p = g_strdup_printf("/host/numa_distance/%u", i);
+			fail_at(c, p, "expected a row of %u distances", n);
+			g_free(p);
+			return false;
+		}
+		uint32_t j = 0;
+		for (const cJSON *x = row->child; x; x = x->next, j++) {
+			bool diag = i == j;
+			if (!cJSON_IsNumber(x) || (diag ? x->valuedouble != 10 : (x->valuedouble < 11 || x->valuedouble > 254))) {
+				char *p = g_strdup_printf("/host/numa_distance/%u/%u", i, j);
+				fail_at(c, p, "expected %s", diag ? "10 on the diagonal" : "an integer in 11..254");
+				g_free(p);
+				return false;
+			}
+			s->distance[(size_t)i * n + j] = (uint32_t)x->valuedouble;
+		}
+	}
+	s->host.distance = s->distance;
+	return true;
+}
+
+static void bind_hypervisor(struct scenario *s, cJSON *h)
+{
+	hv_config_default(&s->hv);
+	s->hv_kind = param_string(h, "kind");
+	cJSON *sch = cJSON_GetObjectItemCaseSensitive(h, "scheduler");
+	const char *policy = param_string(sch, "policy");
+	if (strcmp(policy, "auto") == 0) {
+		policy = strcmp(s->hv_kind, "kvm") == 0 ? "cfs" : strcmp(s->hv_kind, "none") == 0 ? "none" : "classic";
+		cJSON_ReplaceItemInObjectCaseSensitive(sch, "policy", cJSON_CreateString(policy));
+	}
+	s->hv.policy = param_string(sch, "policy"); /* lives in s->resolved */
+	s->hv.timeslice = param_time(sch, "timeslice");
+	s->hv.period = param_time(sch, "period");
+	s->hv.soft_affinity = param_bool(sch, "soft_affinity");
+	s->hv.affinity_slack = param_time(sch, "affinity_slack");
+	s->hv.numa_spanning = param_bool(sch, "numa_spanning");
+	s->hv.numa_slack = param_time(sch, "numa_slack");
+	s->hv.cfs_latency = param_time(sch, "cfs_latency");
+	s->hv.cfs_min_granularity = param_time(sch, "cfs_min_granularity");
+	s->hv.cfs_wakeup_granularity = param_time(sch, "cfs_wakeup_granularity");
+	s->hv.cfs_balance_interval = param_time(sch, "cfs_balance_interval");
+	const cJSON *root = obj(h, "root");
+	s->hv.root_vcpus = (uint32_t)param_int(root, "vcpus");
+	s->hv.root_weight = (uint32_t)param_int(root, "weight");
+	const char *sc = param_string(h, "steal_clock");
+	s->hv.steal_clock = strcmp(sc, "on") == 0 ? 1 : strcmp(sc, "off") == 0 ? 0 : -1;
+	for (const cJSON *k = obj(h, "costs")->child; k; k = k->next)
+		hv_costs_set(&s->hv.costs, k->string, (uint64_t)k->valuedouble);
+}
+
+static void bind_guest(struct gos_config *g, const cJSON *j)
+{
+	gos_config_default(g);
+	g->hz = (uint32_t)param_int(j, "hz");
+	g->tickless = param_bool(j, "tickless");
+	g->halt_poll = param_time(j, "halt_poll");
+	g->threads_per_core = (uint32_t)param_int(j, "threads_per_core");
+	g->numa_nodes = (uint32_t)param_int(j, "numa_nodes");
+	g->base_slice = param_time(j, "base_slice");
+	g->wakeup_granularity = param_time(j, "wakeup_granularity");
+	g->migration_cost = param_time(j, "migration_cost");
+	g->busy_factor = (uint32_t)param_int(j, "busy_factor");
+	gos_tlb_flush_parse(param_string(j, "tlb_flush"), &g->tlb_flush);
+	for (const cJSON *k = obj(j, "costs")->child; k; k = k->next)
+		gos_cost_set(g->cost_ns, k->string, (uint64_t)k->valuedouble);
+}
+
+static void vm_free(struct scn_vm *v)
+{
+	g_free(v->name);
+	g_free(v->affinity);
+	g_free(v);
+}
+
+static bool bind_vms(struct ctx *c, struct scenario *s, const cJSON *vms)
+{
+	GHashTable *names = g_hash_table_new(g_str_hash, g_str_equal);
+	int i = 0;
+	bool ok = true;
+	for (const cJSON *v = vms->child; v && ok; v = v->next, i++) {
+		const char *base = param_string(v, "name");
+		uint32_t count = (uint32_t)param_int(v, "count");
+		const cJSON *aff = obj(v, "affinity");
+		uint32_t naff = (uint32_t)cJSON_GetArraySize(aff);
+		for (uint32_t k = 0; k < count; k++) {
+			struct scn_vm *m = g_new0(struct scn_vm, 1);
+			m->name = count == 1 ? g_strdup(base) : g_strdup_printf("%s-%u", base, k + 1);
+			hv_partition_config_default(&m->part);
+			m->part.name = m->name;
+			m->part.vcpus = (uint32_t)param_int(v, "vcpus");
+			m->part.memory = param_bytes(v, "memory");
+			m->part.weight = (uint32_t)param_int(v, "weight");
+			m->part.reserve = param_number(v, "reserve");
+			m->part.limit = param_number(v, "limit");
+			m->part.numa_node = (int32_t)param_int(v, "numa_node");
+			m->part.mem_share = param_number(v, "memory_bound");
+			m->part.start = param_bool(v, "start");
+			if (naff) {
+				m->affinity = g_new(uint32_t, naff);
+				uint32_t j = 0;
+				for (const cJSON *x = aff->child; x; x = x->next)
+					m->affinity[j++] = (uint32_t)x->valuedouble;
+				m->part.affinity = m->affinity;
+				m->part.naffinity = naff;
+			}
+			bind_guest(&m->guest, obj(v, "guest"));
+			m->workloads = obj(v, "workloads");
+			g_ptr_array_add(s->vms, m);
+			if (g_hash_table_contains(names, m->name)) {
+				char *p = g_strdup_printf("/vms/%d/name", i);
+				fail_at(c, p, "two VMs are named '%s'", m->name);
+				g_free(p);
+				ok = false;
+				break;
+			}
+			g_hash_table_add(names, m->name);
+		}
+	}
+	g_hash_table_destroy(names);
+	return ok;
+}
+
+/* Does `name` name a VM, or the base name of counted copies ("web" for "web-1", "web-2")? */
+bool scenario_vm_matches(const char *vm, const char *name)
+{
+	size_t n = strlen(name);
+	return strcmp(vm, name) == 0 ||
+	       (strncmp(vm, name, n) == 0 && vm[n] == '-' && g_ascii_isdigit(vm[n + 1]));
+}
+
+static bool vm_named(const struct scenario *s, const char *name)
+{
+	for (guint i = 0; i < s->vms->len; i++)
+		if (scenario_vm_matches(((const struct scn_vm *)s->vms->pdata[i])->name, name))
+			return true;
+	return false;
+}
+
+static bool bind_timeline(struct ctx *c, struct scenario *s, const cJSON *tl)
+{
+	static const struct {
+		const char *action, *key;
+		enum hv_action_kind kind;
+	} map[] = {{"add-vcpus", "vcpus", HV_ACT_HOT_ADD},     {"set-weight", "weight", HV_ACT_SET_WEIGHT},
+		   {"set-reserve", "reserve", HV_ACT_SET_RESERVE}, {"set-limit", "limit", HV_ACT_SET_LIMIT},
+		   {"start", NULL, HV_ACT_START},                  {"stop", NULL, HV_ACT_STOP}};
+	int i = 0;
+	for (const cJSON *a = tl->child; a; a = a->next, i++) {
+		const char *action = param_string(a, "action");
+		for (size_t m = 0; m < G_N_ELEMENTS(map); m++) {
+			if (strcmp(map[m].action, action) != 0)
+				continue;
+			const char *name = param_string(a, "vm");
+			if (!vm_named(s, name)) {
+				char *p = g_strdup_printf("/timeline/%d/vm", i);
+				fail_at(c, p, "no VM named '%s'", name);
+				g_free(p);
+				return false;
+			}
+			struct scn_action act = {.at = param_time(a, "at"), .kind = map[m].kind, .vm = g_strdup(name)};
+			if (map[m].key) {
+				if (!obj(a, map[m].key)) {
+					g_free(act.vm);
+					char *p = g_strdup_printf("/timeline/%d", i);
+					fail_at(c, p, "%s needs \"%s\"", action, map[m].key);
+					g_free(p);
+					return false;
+				}
+				act.value = param_number(a, map[m].key);
+			}
+			g_array_append_val(s->timeline, act);
+		}
+	}
+	return true;
+}
+
+/* ---- loading ---- */
+
+static char *read_file(struct ctx *c)
+{
+	char *text = NULL;
+	GError *e = NULL;
+	if (!g_file_get_contents(c->path, &text, NULL, &e)) {
+		g_set_error(c->error, scenario_error_quark(), 2, "%s: %s", c->path, e->message);
+		g_error_free(e);
+		return NULL;
+	}
+	return text;
+}
+
+struct scenario *scenario_load(const char *path, const char *const *sets, GError **error)
+{
+	costs_tables_init();
+	struct ctx c = {.path = path, .error = error};
+	c.text = read_file(&c);
+	if (!c.text)
+		return NULL;
+	const char *end = NULL;
+	cJSON *root = cJSON_ParseWithOpts(c.text, &end, true);
+	if (!root) {
+		unsigned line, col;
+		jsonpos_at(c.text, end ? (size_t)(end - c.text) : 0, &line, &col);
+		g_set_error(error, scenario_error_quark(), 2, "%s:%u:%u: malformed JSON near here", path, line, col);
+		g_free(c.text);
+		return NULL;
+	}
+	c.pos = jsonpos_index(c.text);
+	struct scenario *s = g_new0(struct scenario, 1);
+	s->path = g_strdup(path);
+	s->vms = g_ptr_array_new_with_free_func((GDestroyNotify)vm_free);
+	s->timeline = g_array_new(FALSE, TRUE, sizeof(struct scn_action));
+	s->resolved = root;
+	bool ok = true;
+	for (int i = 0; sets && sets[i] && ok; i++)
+		ok = apply_set(root, sets[i], error);
+	struct param_error pe = {0};
+	if (ok && !param_resolve(top_keys, root, "", &pe)) {
+		fail_at(&c, pe.pointer, "%s", pe.message);
+		param_error_clear(&pe);
+		ok = false;
+	}
+	int i = 0;
+	for (cJSON *v = ok ? obj(root, "vms")->child : NULL; v && ok; v = v->next, i++) {
+		char *p = g_strdup_printf("/vms/%d", i);
+		ok = check_vm_extras(&c, v, p);
+		g_free(p);
+	}
+	if (ok && cJSON_GetArraySize(obj(obj(root, "host"), "devices")) > 0)
+		ok = fail_at(&c, "/host/devices", "device models are not built yet (they arrive with the I/O issue)") != NULL;
+	if (ok) {
+		s->name = g_strdup(param_string(root, "name"));
+		s->description = g_strdup(param_string(root, "description"));
+		bind_host(s, obj(root, "host"));
+		ok = bind_distance(&c, s, obj(root, "host"));
+	}
+	if (ok) {
+		bind_hypervisor(s, cJSON_GetObjectItemCaseSensitive(root, "hypervisor"));
+		ok = bind_vms(&c, s, obj(root, "vms")) && bind_timeline(&c, s, obj(root, "timeline"));
+	}
+	if (ok) {
+		const cJSON *run = obj(root, "run");
+		s->duration = param_time(run, "duration");
+		s->warmup = param_time(run, "warmup");
+		s->seed = (uint64_t)param_int(run, "seed");
+		s->replications = (uint32_t)param_int(run, "replications");
+		s->baseline = strcmp(param_string(run, "baseline"), "bare_metal") == 0 && strcmp(s->hv_kind, "none") != 0;
+		if (cJSON_GetArraySize(obj(root, "vms")) == 0)
+			ok = fail_at(&c, "/vms", "expected at least one VM") != NULL;
+	}
+	if (ok) {
+		s->config_json = cJSON_PrintUnformatted(root);
+		s->config_hash = g_compute_checksum_for_string(G_CHECKSUM_SHA256, s->config_json, -1);
+	}
+	g_hash_table_destroy(c.pos);
+	g_free(c.text);
+	if (!ok) {
+		scenario_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void scenario_free(struct scenario *s)
+{
+	if (!s)
+		return;
+	for (guint i = 0; i < s->timeline->len; i++)
+		g_free(g_array_index(s->timeline, struct scn_action, i).vm);
+	g_array_free(s->timeline, TRUE);
+	g_ptr_array_free(s->vms, TRUE);
+	cJSON_Delete(s->resolved);
+	if (s->config_json)
+		cJSON_free(s->config_json);
+	g_free(s->config_hash);
+	g_free(s->distance);
+	g_free(s->name);
+	g_free(s->description);
+	g_free(s->path);
+	g_free(s);
+}
+
+char *scenario_reference(void)
+{
+	costs_tables_init();
+	GString *out = g_string_new(NULL);
+	g_string_append(out, "## Scenario keys\n\n");
+	param_doc(out, top_keys, "");
+	g_string_append(out, "\n## Workloads\n\nA workload object is {\"kind\": KIND, parameters}. Kinds:\n");
+	for (const struct wl_kind *const *k = wl_kinds(); *k; k++) {
+		g_string_append_printf(out, "\n### %s\n\n%s Operations: %s.\n\n", (*k)->name, (*k)->doc, (*k)->ops_unit);
+		char *ptr = g_strdup_printf("/vms/*/workload{kind=%s}", (*k)->name);
+		param_doc(out, (*k)->params, ptr);
+		g_free(ptr);
+	}
+	return g_string_free(out, FALSE);
+}

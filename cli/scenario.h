@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * scenario.h - a scenario file, loaded: checked against the key tables, defaults filled in,
+ *              overrides applied, and bound to the models' configuration structs.
+ * Role: the only reader of scenario JSON. Errors (exit status 2) read
+ *       "FILE:LINE:COL: /json/pointer: what was expected, got what"; docs/scenario-reference.md
+ *       is generated from the same tables (scenario_reference), and a test keeps them equal.
+ */
+#ifndef CLI_SCENARIO_H
+#define CLI_SCENARIO_H
+
+#include <cjson/cJSON.h>
+#include <glib.h>
+
+#include "models/guestos/guestos.h"
+#include "models/hypervisor/hv.h"
+
+GQuark scenario_error_quark(void);
+
+struct scn_vm {
+	char *name;                       /* "web", or "web-1".. with count > 1 */
+	struct hv_partition_config part;  /* part.name = name */
+	uint32_t *affinity;               /* owned copy (part.affinity) */
+	struct gos_config guest;
+	const cJSON *workloads;           /* resolved workload objects (an array; borrowed) */
+};
+
+struct scn_action {
+	sim_time_t at;
+	enum hv_action_kind kind;
+	char *vm;                         /* a VM's name after count expansion, or a template name */
+	double value;
+};
+
+struct scenario {
+	char *path, *name, *description;
+	cJSON *resolved;                  /* the complete configuration, defaults filled in */
+	char *config_json;                /* resolved, printed compactly (stored with every run) */
+	char *config_hash;                /* SHA-256 of config_json */
+	struct hw_config host;
+	uint32_t *distance;               /* owned SLIT matrix, or NULL */
+	struct hv_config hv;
+	const char *hv_kind;              /* "hyperv", "kvm", "none" */
+	GPtrArray *vms;                   /* struct scn_vm * */
+	GArray *timeline;                 /* struct scn_action */
+	sim_time_t duration, warmup;
+	uint64_t seed;
+	uint32_t replications;
+	bool baseline;                    /* run the bare-metal twin */
+};
+
+/*
+ * Loads `path`, applies `sets` ("/json/pointer=VALUE", VALUE being JSON or else a string; NULL-
+ * terminated, may be NULL) and checks everything. NULL with an error naming the place.
+ */
+struct scenario *scenario_load(const char *path, const char *const *sets, GError **error);
+void scenario_free(struct scenario *s);
+
+/* Does VM `vm` answer to `name` (its own name, or the base name of counted copies)? */
+bool scenario_vm_matches(const char *vm, const char *name);
+
+/* The markdown reference of every key (docs/scenario-reference.md is this text). */
+char *scenario_reference(void);
+
+#endif /* CLI_SCENARIO_H */

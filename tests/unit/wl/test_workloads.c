@@ -1,0 +1,519 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_workloads.c - the workload kinds (cpu, open-poisson, closed-loop) on the real guest kernel,
+ *                    against what can be derived for them.
+ * Checks:
+ *   - the registry lists the kinds in order and finds them by name; every table resolves {};
+ *   - cpu: one thread on one vCPU with an LP of its own does back-to-back 1 ms chunks, each
+ *     exactly 1 ms plus at most one tick's overhead; the warm-up resets the count; two
+ *     workloads of different nice share a vCPU by their weights;
+ *   - open-poisson on bare metal, one worker: the mean response time against the M/G/1
+ *     Pollaczek-Khinchine formula (M/M/1, M/D/1, lognormal, bounded Pareto); the tolerance is a
+ *     99.9% Student-t interval over 10 replications, widened by the band the guest's own costs
+ *     can move the theory (syscall, interrupt, context switch, ticks - derived below);
+ *   - common random numbers: the virtual run and its bare-metal twin draw the same numbers
+ *     (equal rng_digest), another seed draws others;
+ *   - closed-loop: the interactive response-time law X = N / (Z + R), per replication, within a
+ *     99.9% interval plus the boundary term of the cycles cut by the window.
+ *   - open-poisson with several workers: four sharing one vCPU keep M/M/1's mean (no lost
+ *     wake), two on two vCPUs form an M/M/2 (Erlang C);
+ * Leaves unchecked: percentiles (the histogram has its own tests), memory_bound (a rate of the
+ *   hardware model, tested there), the arrival count of open-poisson (wl_stats has none: equal
+ *   digests stand for it).
+ * Host: single-thread cores at 3 GHz, one more than the VM's vCPUs; the root VP is pinned to
+ *   LP 0, the VM runs on LPs 1.. of its own.
+ */
+#include <cjson/cJSON.h>
+#include <inttypes.h>
+
+#include "tests/model/gostest.h"
+#include "workloads/workload.h"
+
+#define KHZ UINT64_C(3000000) /* hw_config_default: 3 GHz */
+#define MS SIM_PS_PER_MS
+
+/* Guest costs at their defaults (docs/guestos.md), and the one exit a tick costs in a VM. */
+#define SYSCALL_S 300e-9
+#define IRQ_S 500e-9
+#define CTX_SWITCH_S 2000e-9
+#define TICK_S 1500e-9
+#define TICK_PERIOD_S 4e-3            /* hz 250 */
+#define INTERRUPT_EXIT_S (1500 / 3e9) /* interrupt_delivery, 1,500 cycles */
+#define VP_SWITCH_S (6000 / 3e9)      /* vp_switch, 6,000 cycles: the first dispatch at most */
+
+/* ---- fixture: a VM on LPs of its own, and its workloads ---- */
+
+struct wlt {
+	struct gost g;
+	struct gos_kernel *k;
+	const struct wl_kind *kind[4];
+	void *inst[4];
+	uint32_t n;
+};
+
+/* A host of vcpus + 1 cores; the VM's vCPUs on LPs 1..vcpus (LP 0 holds the root VP). */
+static void wlt_init(struct wlt *t, const char *policy, uint32_t vcpus)
+{
+	static const uint32_t lps[] = {1, 2, 3, 4};
+	cr_assert_leq(vcpus, G_N_ELEMENTS(lps));
+	memset(t, 0, sizeof *t);
+	gost_init(&t->g, vcpus + 1, policy, NULL);
+	t->k = gost_vm(&t->g, "vm", vcpus, NULL, lps, vcpus);
+}
+
+/* The workload object `json` of `kind`, checked and completed by the kind's table. */
+static cJSON *resolved(const struct wl_kind *kind, const char *json)
+{
+	cJSON *obj = cJSON_Parse(json);
+	cr_assert_not_null(obj, "bad test JSON %s", json);
+	struct param_error err = {0};
+	bool ok = param_resolve(kind->params, obj, "/w", &err);
+	cr_assert(ok, "%s: %s", err.pointer, err.message);
+	return obj;
+}
+
+static void wlt_add(struct wlt *t, const char *kind, const char *json, uint64_t seed)
+{
+	const struct wl_kind *kd = wl_kind_find(kind);
+	cr_assert_not_null(kd, "no kind %s", kind);
+	cJSON *params = resolved(kd, json);
+	struct wl_env env = {.k = t->k, .vm = "vm", .index = t->n, .seed = seed, .khz = KHZ};
+	GError *err = NULL;
+	void *inst = kd->create(&env, params, &err);
+	cr_assert_not_null(inst, "%s", err ? err->message : "");
+	cJSON_Delete(params); /* a kind keeps nothing of the JSON */
+	t->kind[t->n] = kd;
+	t->inst[t->n++] = inst;
+}
+
+static struct wl_stats wlt_stats(struct wlt *t, uint32_t i)
+{
+	struct wl_stats s;
+	t->kind[i]->stats(t->inst[i], &s);
+	return s;
+}
+
+static void wlt_fini(struct wlt *t)
+{
+	gost_fini(&t->g); /* the sim first: the instances hold its entity and tracked statistics */
+	for (uint32_t i = 0; i < t->n; i++)
+		t->kind[i]->free(t->inst[i]);
+}
+
+static double secs(double ps) { return ps / (double)SIM_PS_PER_S; }
+
+/* ---- replications: a 99.9% Student-t interval over R values ---- */
+
+#define R 10
+#define T_999_9 4.781 /* t_{0.9995, 9} */
+
+struct ci {
+	double mean, half;
+};
+
+static struct ci interval(const double *x)
+{
+	double m = 0, v = 0;
+	for (int i = 0; i < R; i++)
+		m += x[i];
+	m /= R;
+	for (int i = 0; i < R; i++)
+		v += (x[i] - m) * (x[i] - m);
+	v /= R - 1;
+	return (struct ci){m, T_999_9 * sqrt(v / R)};
+}
+
+static uint64_t rep_seed(uint64_t master, int i) { return sim_seed_derive(master, "replication", (uint64_t)i); }
+
+/* ---- registry and parameters ---- */
+
+Test(wl_registry, lists_and_finds_the_kinds)
+{
+	static const char *const want[] = {"cpu", "open-poisson", "closed-loop"};
+	const struct wl_kind *const *k = wl_kinds();
+	for (size_t i = 0; i < G_N_ELEMENTS(want); i++) {
+		cr_assert_not_null(k[i], "kind %zu missing", i);
+		cr_expect_str_eq(k[i]->name, want[i]);
+		cr_expect_eq(wl_kind_find(want[i]), k[i]);
+		cr_expect(k[i]->doc && k[i]->ops_unit && k[i]->params && k[i]->create && k[i]->stats && k[i]->free);
+		cJSON_Delete(resolved(k[i], "{}")); /* every key has a default */
+	}
+	cr_expect_null(k[G_N_ELEMENTS(want)], "NULL-terminated");
+	cr_expect_null(wl_kind_find("cpus"));
+	cr_expect_null(wl_kind_find(NULL));
+}
+
+Test(wl_registry, tables_refuse_bad_values_with_their_pointer)
+{
+	static const struct {
+		const char *kind, *json, *pointer;
+	} bad[] = {
+		{"cpu", "{\"threads\": 0}", "/w/threads"},
+		{"cpu", "{\"nice\": 20}", "/w/nice"},
+		{"cpu", "{\"memory_bound\": 1.5}", "/w/memory_bound"},
+		{"open-poisson", "{\"rate\": 0}", "/w/rate"},
+		{"open-poisson", "{\"service\": {\"dist\": \"gamma\"}}", "/w/service/dist"},
+		{"closed-loop", "{\"service\": {\"mean\": \"0ns\"}}", "/w/service/mean"},
+		{"closed-loop", "{\"thinks\": \"1ms\"}", "/w/thinks"},
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+		cJSON *obj = cJSON_Parse(bad[i].json);
+		struct param_error err = {0};
+		cr_expect_not(param_resolve(wl_kind_find(bad[i].kind)->params, obj, "/w", &err), "%s accepted", bad[i].json);
+		cr_expect_str_eq(err.pointer ? err.pointer : "", bad[i].pointer, "%s", bad[i].json);
+		param_error_clear(&err);
+		cJSON_Delete(obj);
+	}
+}
+
+/* A bounded Pareto needs max > mean: refused at create, before any task exists. */
+Test(wl_registry, pareto_max_must_exceed_its_mean)
+{
+	struct wlt t;
+	wlt_init(&t, "none", 1);
+	const struct wl_kind *kd = wl_kind_find("open-poisson");
+	cJSON *p = resolved(kd, "{\"service\": {\"dist\": \"pareto\", \"mean\": \"2ms\", \"max\": \"1ms\"}}");
+	struct wl_env env = {.k = t.k, .vm = "vm", .seed = 1, .khz = KHZ};
+	GError *err = NULL;
+	cr_expect_null(kd->create(&env, p, &err));
+	cr_expect(err && strstr(err->message, "max"), "%s", err ? err->message : "no error");
+	cr_expect_eq(gos_ntasks(t.k), 0);
+	g_clear_error(&err);
+	cJSON_Delete(p);
+	wlt_fini(&t);
+}
+
+/* ---- cpu ---- */
+
+/*
+ * One thread, 1 ms chunks, 1 s, on one vCPU with an LP of its own. Every chunk is 3,000,000
+ * cycles at 3 GHz = exactly 1 ms of compute; what else runs on the vCPU is the first context
+ * switch, the first dispatch (virtual), and a tick every 4 ms (tick work, plus an interrupt exit
+ * in a VM). A 1 ms chunk spans at most one tick, so each chunk's wall time lies in
+ * [1 ms, 1 ms + tick + exit], and the chunks completed by 1 s are at least
+ * floor((1 s - start - 250 ticks) / 1 ms) and at most 1000.
+ */
+static void one_thread_one_second(const char *policy)
+{
+	struct wlt t;
+	wlt_init(&t, policy, 1);
+	wlt_add(&t, "cpu", "{\"chunk\": \"1ms\"}", 1);
+	gost_run(&t.g, SIM_PS_PER_S);
+	struct wl_stats s = wlt_stats(&t, 0);
+	cr_log_info("%s: %" PRIu64 " chunks, latency min %" PRIu64 " max %" PRIu64 " mean %.1f ps", policy, s.ops,
+		    s.latency->min, s.latency->max, sim_hist_mean(s.latency));
+	bool vm = strcmp(policy, "none") != 0;
+	double per_tick = TICK_S + (vm ? INTERRUPT_EXIT_S : 0);
+	double start = CTX_SWITCH_S + (vm ? VP_SWITCH_S : 0);
+	uint64_t least = (uint64_t)floor((1.0 - start - 250 * per_tick) / 1e-3);
+	cr_expect(s.ops >= least && s.ops <= 1000, "%s: %" PRIu64 " chunks, want %" PRIu64 "..1000", policy, s.ops, least);
+	cr_expect_eq(s.rng_digest, 0, "cpu draws nothing");
+	cr_expect_eq(sim_hist_count(s.latency), s.ops);
+	cr_expect_eq(s.latency->min, MS, "%s: shortest chunk %" PRIu64 " ps", policy, s.latency->min);
+	cr_expect_leq(secs((double)s.latency->max), 1e-3 + per_tick + 1e-12, "%s: longest chunk %" PRIu64 " ps", policy,
+		      s.latency->max);
+	/* all the tick overhead of the second at most, spread over the chunks */
+	cr_expect_leq(secs(sim_hist_mean(s.latency)), 1e-3 + 251 * per_tick / (double)s.ops, "%s: mean %.1f ns", policy,
+		      sim_hist_mean(s.latency) / 1e3);
+	wlt_fini(&t);
+}
+
+Test(wl_cpu, one_thread_does_a_thousand_1ms_chunks_per_second_bare_metal) { one_thread_one_second("none"); }
+Test(wl_cpu, one_thread_does_a_thousand_1ms_chunks_per_second_in_a_vm) { one_thread_one_second("classic"); }
+
+/* The warm-up resets the count: 0.5 s after a 0.5 s warm-up holds ~500 chunks, not ~1000. */
+Test(wl_cpu, warmup_resets_operations_and_latency)
+{
+	struct wlt t;
+	wlt_init(&t, "none", 1);
+	wlt_add(&t, "cpu", "{}", 1);
+	gost_run_warm(&t.g, SIM_PS_PER_S / 2, SIM_PS_PER_S / 2);
+	struct wl_stats s = wlt_stats(&t, 0);
+	/* 500 chunk ends in the window, give or take the one cut by each edge and 125 ticks' work */
+	cr_expect(s.ops >= 499 && s.ops <= 501, "%" PRIu64 " chunks after the warm-up", s.ops);
+	cr_expect_eq(sim_hist_count(s.latency), s.ops);
+	wlt_fini(&t);
+}
+
+/*
+ * Two threads on one vCPU: chunks are back to back per thread, so the wall times of a thread's
+ * chunks add up to the run minus its unfinished chunk and minus the wait before its first chunk
+ * (the other thread's first slice, no longer than a chunk cut by it): the sum over both threads
+ * lies in [2 s - 3 longest chunks, 2 s].
+ */
+Test(wl_cpu, chunk_wall_times_add_up_to_the_run)
+{
+	struct wlt t;
+	wlt_init(&t, "none", 1);
+	wlt_add(&t, "cpu", "{\"threads\": 2}", 1);
+	gost_run(&t.g, SIM_PS_PER_S);
+	struct wl_stats s = wlt_stats(&t, 0);
+	double total = secs(s.latency->sum), slack = 3 * secs((double)s.latency->max);
+	cr_log_info("2 threads: %" PRIu64 " chunks, sum of wall times %.6f s, longest %.3f ms", s.ops, total,
+		    secs((double)s.latency->max) * 1e3);
+	cr_expect(total <= 2.0 && total >= 2.0 - slack, "sum of chunk times %.6f s, slack %.6f", total, slack);
+	cr_expect_gt(s.latency->max, 2 * MS, "a chunk cut by the other thread's slice waits for it");
+	wlt_fini(&t);
+}
+
+/*
+ * Two cpu workloads on one vCPU, nice 0 and nice 5 (weights 1024 and 335): chunks in the ratio
+ * 1024:335. Slices end at ticks, so at each end of the run each side's CPU time is off by at most
+ * a tick period (4 ms) and its count by one chunk more; relative to the smaller side's time
+ * (10 s x 335 / 1359 = 2.46 s) that is e = 2 (4 ms + 1 ms) / 2.46 s per side, and the ratio is off
+ * by at most 2e (0.8%).
+ */
+Test(wl_cpu, nice_divides_a_vcpu_by_weight)
+{
+	struct wlt t;
+	wlt_init(&t, "none", 1);
+	wlt_add(&t, "cpu", "{\"nice\": 0}", 1);
+	wlt_add(&t, "cpu", "{\"nice\": 5}", 1);
+	gost_run(&t.g, 10 * SIM_PS_PER_S);
+	double a = (double)wlt_stats(&t, 0).ops, b = (double)wlt_stats(&t, 1).ops;
+	double want = 1024.0 / 335.0;
+	double e = 2 * (TICK_PERIOD_S + 1e-3) / (10.0 * 335 / 1359), tol = want * 2 * e;
+	cr_log_info("nice 0 : nice 5 = %.0f : %.0f = %.4f, want %.4f +- %.4f", a, b, a / b, want, tol);
+	cr_expect(fabs(a / b - want) <= tol, "ratio %.4f, want %.4f +- %.4f", a / b, want, tol);
+	wlt_fini(&t);
+}
+
+/* ---- open-poisson on bare metal against M/G/1 and M/M/c ---- */
+
+/* First two moments of a service distribution, in seconds. */
+struct moments {
+	double m1, m2;
+};
+
+/* Pollaczek-Khinchine: W = E[S] + lambda E[S^2] / (2 (1 - rho)). */
+static double pk_response(double lambda, struct moments s)
+{
+	double rho = lambda * s.m1;
+	return s.m1 + lambda * s.m2 / (2 * (1 - rho));
+}
+
+/*
+ * What the guest adds to a request (bare metal). A request that finds its worker blocked pays the
+ * wake (the reschedule interrupt, `irq`), the context switch to the worker and, when it arrives
+ * during the worker's BLOCK system call, the rest of that call; a busy vCPU ticks every 4 ms
+ * (`tick` each), and a busy period starts at most one extra tick. Workers sharing a vCPU add a
+ * switch away from the worker (wakeup preemption) per request and a switch at most per tick.
+ * Upper bound: every request pays all of it, c = syscall + irq + switches + tick, and every cycle
+ * is stretched by eps = (tick [+ switch]) / period: S' = (1 + eps) S + c. Lower bound: S' = S.
+ */
+static struct moments with_guest_overhead(struct moments s, bool shared_vcpu)
+{
+	double eps = (TICK_S + (shared_vcpu ? CTX_SWITCH_S : 0)) / TICK_PERIOD_S;
+	double c = SYSCALL_S + IRQ_S + (shared_vcpu ? 2 : 1) * CTX_SWITCH_S + TICK_S;
+	return (struct moments){(1 + eps) * s.m1 + c, (1 + eps) * (1 + eps) * s.m2 + 2 * (1 + eps) * s.m1 * c + c * c};
+}
+
+/* One open-poisson setup on bare metal: `workers` workers in a VM of `vcpus` vCPUs. */
+struct open_case {
+	const char *what, *service;
+	double rate, span; /* per s; s measured after 1 s of warm-up */
+	uint32_t workers, vcpus;
+};
+
+/* Mean response time (s) of one replication. */
+static double open_poisson_response(const struct open_case *oc, uint64_t seed)
+{
+	struct wlt t;
+	wlt_init(&t, "none", oc->vcpus);
+	char *json = g_strdup_printf("{\"rate\": %.17g, \"workers\": %u, \"service\": %s}", oc->rate, oc->workers,
+				     oc->service);
+	wlt_add(&t, "open-poisson", json, seed);
+	g_free(json);
+	gost_run_warm(&t.g, SIM_PS_PER_S, (sim_time_t)(oc->span * (double)SIM_PS_PER_S));
+	struct wl_stats s = wlt_stats(&t, 0);
+	cr_assert_gt(s.ops, 0);
+	cr_assert_neq(s.rng_digest, 0);
+	double w = secs(sim_hist_mean(s.latency));
+	wlt_fini(&t);
+	return w;
+}
+
+/*
+ * R replications; the interval of the mean response time must meet the band [lo, hi] of the
+ * theory without and with the guest's costs, and be narrow enough (under 10% of the theory) to
+ * mean something.
+ */
+static void check_open(const struct open_case *oc, double lo, double hi, uint64_t seed)
+{
+	double w[R];
+	for (int i = 0; i < R; i++)
+		w[i] = open_poisson_response(oc, rep_seed(seed, i));
+	struct ci c = interval(w);
+	cr_log_info("%s: W %.4f +- %.4f ms, theory %.4f..%.4f ms", oc->what, c.mean * 1e3, c.half * 1e3, lo * 1e3,
+		    hi * 1e3);
+	cr_expect(c.mean + c.half >= lo && c.mean - c.half <= hi, "%s: W %.4f +- %.4f ms, theory %.4f..%.4f ms", oc->what,
+		  c.mean * 1e3, c.half * 1e3, lo * 1e3, hi * 1e3);
+	cr_expect_lt(c.half / lo, 0.1, "%s: interval too wide to mean anything: +-%.4f ms", oc->what, c.half * 1e3);
+}
+
+/* One worker on one vCPU: M/G/1, theory by Pollaczek-Khinchine with and without the guest's costs. */
+static void check_mg1(const char *what, const char *service, double rate, struct moments s, double span, uint64_t seed)
+{
+	struct open_case oc = {.what = what, .service = service, .rate = rate, .span = span, .workers = 1, .vcpus = 1};
+	check_open(&oc, pk_response(rate, s), pk_response(rate, with_guest_overhead(s, false)), seed);
+}
+
+/* M/M/1, rho = 0.5: W = 1 / (mu - lambda) = 2 ms. */
+Test(wl_open_poisson, exp_service_is_mm1, .timeout = 120)
+{
+	check_mg1("M/M/1", "{\"dist\": \"exp\", \"mean\": \"1ms\"}", 500, (struct moments){1e-3, 2e-6}, 100, 11);
+	cr_expect_float_eq(pk_response(500, (struct moments){1e-3, 2e-6}), 1.0 / (1000 - 500), 1e-12);
+}
+
+/* M/D/1, rho = 0.5: W = 1/mu + rho / (2 mu (1 - rho)) = 1.5 ms. */
+Test(wl_open_poisson, det_service_is_md1, .timeout = 120)
+{
+	check_mg1("M/D/1", "{\"dist\": \"det\", \"mean\": \"1ms\"}", 500, (struct moments){1e-3, 1e-6}, 100, 12);
+}
+
+/* Lognormal with cv 2: E[S^2] = mean^2 (1 + cv^2). */
+Test(wl_open_poisson, lognormal_service_follows_pollaczek_khinchine, .timeout = 120)
+{
+	check_mg1("M/logN/1", "{\"dist\": \"lognormal\", \"mean\": \"1ms\", \"cv\": 2}", 400, (struct moments){1e-3, 5e-6},
+		  1000, 13);
+}
+
+/* Bounded Pareto moments: E[S^k] = alpha lo^alpha / (1 - (lo/hi)^alpha) (hi^(k-alpha) - lo^(k-alpha)) / (k - alpha). */
+static double pareto_moment(double alpha, double lo, double hi, int k)
+{
+	return alpha * pow(lo, alpha) / (1 - pow(lo / hi, alpha)) * (pow(hi, k - alpha) - pow(lo, k - alpha)) / (k - alpha);
+}
+
+/*
+ * alpha 1.5, mean 1 ms, max 100 ms: the test finds lo by its own bisection (libm) and checks the
+ * workload's draws against the resulting M/G/1, which they meet only if the workload chose the
+ * same lo. rho = 0.3 and longer runs: the tail makes replications noisy.
+ */
+Test(wl_open_poisson, bounded_pareto_service_has_the_asked_mean, .timeout = 120)
+{
+	double alpha = 1.5, hi = 0.1, mean = 1e-3, a = 0, b = mean;
+	for (int i = 0; i < 200; i++) {
+		double mid = (a + b) / 2;
+		*(pareto_moment(alpha, mid, hi, 1) < mean ? &a : &b) = mid;
+	}
+	struct moments s = {pareto_moment(alpha, b, hi, 1), pareto_moment(alpha, b, hi, 2)};
+	cr_assert_float_eq(s.m1, mean, 1e-12);
+	check_mg1("M/Pareto/1", "{\"dist\": \"pareto\", \"mean\": \"1ms\", \"alpha\": 1.5, \"max\": \"100ms\"}", 300, s,
+		  400, 14);
+}
+
+/*
+ * Four workers sharing one vCPU, exponential service: any work-conserving order of service that
+ * ignores the demands keeps M/M/1's mean number in system, hence its mean response time
+ * 1 / (mu - lambda) (the guest time-slices the busy workers). A lost wake would leave requests
+ * queued behind blocked workers and blow this up.
+ */
+Test(wl_open_poisson, workers_sharing_a_vcpu_keep_mm1_mean, .timeout = 120)
+{
+	struct moments s = {1e-3, 2e-6};
+	struct open_case oc = {.what = "M/M/1, 4 workers", .service = "{\"dist\": \"exp\", \"mean\": \"1ms\"}",
+			       .rate = 500, .span = 100, .workers = 4, .vcpus = 1};
+	check_open(&oc, pk_response(500, s), pk_response(500, with_guest_overhead(s, true)), 31);
+}
+
+/* M/M/c mean response time: 1 / mu + C(c, a) / (c mu - lambda), C by Erlang's C formula. */
+static double mmc_response(double lambda, double mu, int c)
+{
+	double a = lambda / mu, rho = a / c, term = 1, sum = 0;
+	for (int k = 0; k < c; k++) {
+		sum += term; /* a^k / k! */
+		term *= a / (k + 1);
+	}
+	double tail = term / (1 - rho); /* a^c / c! / (1 - rho) */
+	return 1 / mu + tail / (sum + tail) / (c * mu - lambda);
+}
+
+/*
+ * Two workers on two vCPUs: M/M/2 (an idle worker is always woken, and a wake goes to an idle
+ * vCPU). rho = 0.5: W = 1 ms + (1/3) / 1000 = 1.333 ms. The upper end shifts the mean demand by
+ * the guest's costs (S' above) and keeps it exponential: an approximation (M/G/2 has no closed
+ * form), conservative since S' varies less than an exponential of its mean.
+ */
+Test(wl_open_poisson, two_workers_on_two_vcpus_are_mm2, .timeout = 120)
+{
+	struct moments s = {1e-3, 2e-6};
+	struct open_case oc = {.what = "M/M/2", .service = "{\"dist\": \"exp\", \"mean\": \"1ms\"}", .rate = 1000,
+			       .span = 100, .workers = 2, .vcpus = 2};
+	cr_expect_float_eq(mmc_response(1000, 1000, 2), 1e-3 + 1.0 / 3 / 1000, 1e-12);
+	check_open(&oc, mmc_response(1000, 1 / s.m1, 2),
+		   mmc_response(1000, 1 / with_guest_overhead(s, false).m1, 2), 32);
+}
+
+/* ---- common random numbers ---- */
+
+static uint64_t open_poisson_digest(const char *policy, uint64_t seed, uint64_t *ops)
+{
+	struct wlt t;
+	wlt_init(&t, policy, 1);
+	wlt_add(&t, "open-poisson", "{\"rate\": 500, \"service\": {\"dist\": \"lognormal\"}}", seed);
+	gost_run(&t.g, 2 * SIM_PS_PER_S);
+	struct wl_stats s = wlt_stats(&t, 0);
+	*ops = s.ops;
+	wlt_fini(&t);
+	return s.rng_digest;
+}
+
+/*
+ * The arrival process and the demands are drawn by an entity outside the VM, at arrival time: a
+ * VM (whose vCPU is slower: exits, interrupt delivery) and its bare-metal twin draw exactly the
+ * same numbers, so the same number of arrivals (the digest folds every draw in order, so equal
+ * digests mean equal counts). Completed requests may differ by those in flight at the end.
+ */
+Test(wl_crn, virtual_and_bare_metal_draw_the_same_numbers)
+{
+	uint64_t ops_v, ops_b, ops_k, ops_other;
+	uint64_t dv = open_poisson_digest("classic", 7, &ops_v);
+	uint64_t db = open_poisson_digest("none", 7, &ops_b);
+	uint64_t dk = open_poisson_digest("cfs", 7, &ops_k);
+	uint64_t other = open_poisson_digest("none", 8, &ops_other);
+	cr_expect_neq(dv, 0);
+	cr_expect_eq(dv, db, "classic %016" PRIx64 " vs none %016" PRIx64, dv, db);
+	cr_expect_eq(dk, db, "cfs %016" PRIx64 " vs none %016" PRIx64, dk, db);
+	cr_expect_neq(other, db, "another seed draws other numbers");
+	cr_expect_gt(ops_b, 800, "about 1000 requests in 2 s: %" PRIu64, ops_b);
+}
+
+/* ---- closed-loop: the response-time law ---- */
+
+/*
+ * N clients, mean think Z, measured mean response R and throughput X: X (Z + R) / N = 1.
+ * A client's cycle is exactly its think draw plus its response (the response runs from the sleep's
+ * expiry to the compute's end, and the next think starts at once), so over a window T the
+ * completed cycles cover N T minus the cycles cut by the two edges. Per replication the ratio
+ * deviates by the sampling error of the think draws (mean zero; the interval covers it) plus
+ * at most 2 cycles per client at the edges: a relative 2 (Z + R) / T.
+ */
+static double closed_loop_ratio(const char *policy, uint64_t seed, double span, double *cycle)
+{
+	struct wlt t;
+	wlt_init(&t, policy, 1);
+	wlt_add(&t, "closed-loop", "{\"clients\": 4, \"think\": \"10ms\", \"service\": {\"mean\": \"1ms\"}}", seed);
+	gost_run_warm(&t.g, SIM_PS_PER_S, (sim_time_t)(span * (double)SIM_PS_PER_S));
+	struct wl_stats s = wlt_stats(&t, 0);
+	double x = (double)s.ops / span, r = secs(sim_hist_mean(s.latency));
+	*cycle = 10e-3 + r;
+	wlt_fini(&t);
+	return x * *cycle / 4;
+}
+
+static void check_response_time_law(const char *policy, uint64_t seed)
+{
+	double ratio[R], cycle = 0, span = 100;
+	for (int i = 0; i < R; i++)
+		ratio[i] = closed_loop_ratio(policy, rep_seed(seed, i), span, &cycle);
+	struct ci c = interval(ratio);
+	double edge = 2 * cycle / span;
+	cr_log_info("%s: X (Z + R) / N = %.5f +- %.5f (edges %.5f), R %.4f ms", policy, c.mean, c.half, edge,
+		    (cycle - 10e-3) * 1e3);
+	cr_expect_leq(fabs(c.mean - 1), c.half + edge, "%s: X (Z + R) / N = %.5f +- %.5f (edges %.5f)", policy, c.mean,
+		      c.half, edge);
+	cr_expect_lt(c.half, 0.05, "%s: interval too wide: %.5f", policy, c.half);
+}
+
+Test(wl_closed_loop, response_time_law_in_a_vm, .timeout = 120) { check_response_time_law("classic", 21); }
+Test(wl_closed_loop, response_time_law_on_bare_metal, .timeout = 120) { check_response_time_law("none", 22); }

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * workload.h - workload kinds: what a VM's guest tasks execute, chosen by name in the scenario
+ *              ("workload": {"kind": "cpu", ...}), each with its parameter table.
+ * Role: a kind creates its tasks in a guest kernel (models/guestos) and feeds them operations;
+ *       it reports operations completed and their latency. The scenario loader checks a workload
+ *       object against the kind's table (param.h) before create() sees it.
+ * Randomness: every draw comes from a named stream "vm:NAME/wl:I/<purpose>" seeded by the run's
+ *       master seed, so the bare-metal twin of a run draws exactly the same numbers (common random
+ *       numbers); rng_digest lets tests check that.
+ * Kinds today: cpu, open-poisson, closed-loop (docs/workloads.md). The workloads issue adds the
+ *       rest of ../shared/INTERFACES.md's table (locks, messaging, storage, rt-app, perf-sched...).
+ */
+#ifndef WORKLOADS_WORKLOAD_H
+#define WORKLOADS_WORKLOAD_H
+
+#include <cjson/cJSON.h>
+#include <glib.h>
+
+#include "models/guestos/guestos.h"
+#include "sim/stats.h"
+#include "workloads/param.h"
+
+struct wl_env {
+	struct gos_kernel *k;         /* the VM's kernel: tasks are created in it */
+	const char *vm;               /* the VM's name ("web-2") */
+	uint32_t index;               /* the workload's index in the VM's list */
+	uint64_t seed;                /* the run's master seed */
+	uint64_t khz;                 /* the host's nominal frequency, for CPU demands */
+};
+
+struct wl_stats {
+	uint64_t ops;                 /* operations completed (since the warm-up) */
+	const struct sim_hist *latency; /* ps per operation (since the warm-up); may be empty */
+	uint64_t rng_digest;          /* fnv1a64 over every value drawn so far (0 when nothing is drawn) */
+};
+
+struct wl_kind {
+	const char *name;             /* "cpu" */
+	const char *doc;              /* one line for the reference */
+	const char *ops_unit;         /* what an operation is: "chunks", "requests" */
+	const struct param *params;   /* the workload object's keys besides "kind" */
+	/* Creates the tasks; params is resolved (defaults filled in). NULL with an error. */
+	void *(*create)(const struct wl_env *env, const cJSON *params, GError **error);
+	void (*stats)(void *inst, struct wl_stats *out);
+	void (*free)(void *inst);
+};
+
+/* Every kind, NULL-terminated, in documentation order. */
+const struct wl_kind *const *wl_kinds(void);
+const struct wl_kind *wl_kind_find(const char *name);
+
+#endif /* WORKLOADS_WORKLOAD_H */
