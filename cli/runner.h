@@ -21,7 +21,6 @@ struct run_output {
 	GPtrArray *owned_hists;
 	uint64_t events;
 	uint64_t digest;              /* the sims' run digests folded (determinism checks) */
-	uint64_t rng_digest;          /* the workloads' draws folded, VM by VM (equal in the twin) */
 	double wall_seconds;
 	sim_time_t sim_time;          /* measured span (after the warm-up) */
 };
