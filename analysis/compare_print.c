@@ -19,14 +19,38 @@ static const char *const headers[NCOLS] = { "scope", "metric", "unit", "n", "vir
 /* Numbers right-aligned, names left-aligned. */
 static const bool right_aligned[NCOLS] = { false, false, false, true, true, true, true, false };
 
-/* "mean ± ci", or the mean alone when the CI is unknown (n = 1), or "-" when there are no values. */
-static char *side_cell(const struct results_side *s)
+/* Times read as times ("1.535 ms"), whole numbers without exponents, the rest in 6 digits. */
+static char *fmt_value(double v, const char *unit, double scale_of, int digits)
 {
-	if (s->n == 0)
+	double ns = strcmp(unit, "ns") == 0 ? 1 : strcmp(unit, "ps") == 0 ? 1e-3 : 0;
+	if (ns > 0) {
+		static const struct {
+			double div;
+			const char *name;
+		} scales[] = {{1e9, "s"}, {1e6, "ms"}, {1e3, "us"}, {1, "ns"}};
+		double a = fabs(scale_of * ns);
+		size_t i = 0;
+		while (i + 1 < G_N_ELEMENTS(scales) && a < scales[i].div)
+			i++;
+		return g_strdup_printf("%.*g %s", digits, v * ns / scales[i].div, scales[i].name);
+	}
+	if (v == floor(v) && fabs(v) < 1e15)
+		return g_strdup_printf("%.0f", v);
+	return g_strdup_printf("%.*g", digits + 2, v);
+}
+
+/* "mean ± ci", or the mean alone when the CI is unknown (n = 1), or "-" when there are no values. */
+static char *side_cell(const struct results_side *s, const char *unit)
+{
+	if (s->n == 0 || isnan(s->mean))
 		return g_strdup("-");
+	char *mean = fmt_value(s->mean, unit, s->mean, 4);
 	if (isnan(s->ci95))
-		return g_strdup_printf("%.6g", s->mean);
-	return g_strdup_printf("%.6g ± %.3g", s->mean, s->ci95);
+		return mean;
+	char *ci = fmt_value(s->ci95, unit, s->mean, 2), *cell = g_strdup_printf("%s ± %s", mean, ci);
+	g_free(mean);
+	g_free(ci);
+	return cell;
 }
 
 /* Prints cell padded to width columns (characters, not bytes: "±" is two bytes). */
@@ -56,8 +80,8 @@ static void print_table(const GPtrArray *rows, FILE *out)
 		line[COL_METRIC] = g_strdup(row->name);
 		line[COL_UNIT] = g_strdup(row->unit);
 		line[COL_N] = g_strdup_printf("%" PRIu32 "/%" PRIu32, row->virt.n, row->bare.n);
-		line[COL_VIRT] = side_cell(&row->virt);
-		line[COL_BARE] = side_cell(&row->bare);
+		line[COL_VIRT] = side_cell(&row->virt, row->unit);
+		line[COL_BARE] = side_cell(&row->bare, row->unit);
 		line[COL_RATIO] = isnan(row->ratio) ? g_strdup("-") : g_strdup_printf("%.4g", row->ratio);
 		line[COL_SIG] = g_strdup(row->significant ? "*" : "");
 	}
