@@ -48,13 +48,18 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))) {
-		const struct command *c = argc == 3 ? find(argv[2]) : NULL;
-		if (c) {
-			char *help[] = {argv[2], "--help", NULL};
-			return c->fn(2, help);
+		if (argc == 2) {
+			usage(stdout);
+			return 0;
 		}
-		usage(stdout);
-		return argc <= 3 && (argc == 2 || c) ? 0 : 2;
+		const struct command *c = argc == 3 ? find(argv[2]) : NULL;
+		if (!c) {
+			fprintf(stderr, "hvsim: no help for '%s'\n", argv[2]);
+			usage(stderr);
+			return 2;
+		}
+		char *help[] = {argv[2], "--help", NULL};
+		return c->fn(2, help);
 	}
 	const struct command *c = argc >= 2 ? find(argv[1]) : NULL;
 	if (!c) {
