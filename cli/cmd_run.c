@@ -20,10 +20,17 @@
 struct run_opts {
 	const char *db;
 	GPtrArray *sets;              /* char *, NULL-terminated for scenario_load */
+	GPtrArray *owned;             /* the sets made from options (freed with it) */
 	bool quiet, json, no_baseline, have_seed, have_reps;
 	uint64_t seed;
 	uint32_t replications;
 };
+
+static void opts_free(struct run_opts *o)
+{
+	g_ptr_array_free(o->sets, TRUE);  /* borrowed strings */
+	g_ptr_array_free(o->owned, TRUE); /* owned ones */
+}
 
 static void run_usage(FILE *out)
 {
@@ -154,22 +161,31 @@ static int parse(int argc, char **argv, struct run_opts *o, bool validate_only, 
 		return 2;
 	}
 	*file = argv[optind];
+	/* the options are overrides too: the stored configuration says what ran */
+	if (o->have_seed)
+		g_ptr_array_add(o->owned, g_strdup_printf("/run/seed=%" G_GUINT64_FORMAT, o->seed));
+	if (o->have_reps)
+		g_ptr_array_add(o->owned, g_strdup_printf("/run/replications=%u", o->replications));
+	if (o->no_baseline)
+		g_ptr_array_add(o->owned, g_strdup("/run/baseline=\"none\""));
+	for (guint i = 0; i < o->owned->len; i++)
+		g_ptr_array_add(o->sets, o->owned->pdata[i]);
 	g_ptr_array_add(o->sets, NULL);
 	return -1;
 }
 
 int cmd_validate(int argc, char **argv)
 {
-	struct run_opts o = {.sets = g_ptr_array_new()};
+	struct run_opts o = {.sets = g_ptr_array_new(), .owned = g_ptr_array_new_with_free_func(g_free)};
 	const char *file;
 	int rc = parse(argc, argv, &o, true, &file);
 	if (rc >= 0) {
-		g_ptr_array_free(o.sets, TRUE);
+		opts_free(&o);
 		return rc;
 	}
 	GError *e = NULL;
 	struct scenario *s = scenario_load(file, (const char *const *)o.sets->pdata, &e);
-	g_ptr_array_free(o.sets, TRUE);
+	opts_free(&o);
 	if (!s)
 		return fail(e);
 	uint32_t vcpus = 0;
@@ -184,21 +200,21 @@ int cmd_validate(int argc, char **argv)
 
 int cmd_run(int argc, char **argv)
 {
-	struct run_opts o = {.db = NULL, .sets = g_ptr_array_new()};
+	struct run_opts o = {.sets = g_ptr_array_new(), .owned = g_ptr_array_new_with_free_func(g_free)};
 	const char *file;
 	int rc = parse(argc, argv, &o, false, &file);
 	if (rc >= 0) {
-		g_ptr_array_free(o.sets, TRUE);
+		opts_free(&o);
 		return rc;
 	}
 	GError *e = NULL;
 	struct scenario *s = scenario_load(file, (const char *const *)o.sets->pdata, &e);
-	g_ptr_array_free(o.sets, TRUE);
+	opts_free(&o);
 	if (!s)
 		return fail(e);
-	uint64_t seed = o.have_seed ? o.seed : s->seed;
-	uint32_t reps = o.have_reps ? o.replications : s->replications;
-	bool twin = s->baseline && !o.no_baseline;
+	uint64_t seed = s->seed;   /* the options reached the scenario as overrides */
+	uint32_t reps = s->replications;
+	bool twin = s->baseline;
 	struct results *db = results_open(o.db ? o.db : "hvsim.db", true, &e);
 	if (!db) {
 		scenario_free(s);

@@ -964,7 +964,7 @@ Test(print, table_and_json)
 	rows = results_compare(r, "g1", NULL);
 	cr_assert_not_null(rows);
 	table = print_to_string(rows, false);
-	cr_assert(strstr(table, "scope") && strstr(table, "ops_per_s") && strstr(table, "12 ± 4.97"), "%s", table);
+	cr_assert(strstr(table, "scope") && strstr(table, "ops_per_s") && strstr(table, "12 ± 4.969") && strstr(table, "100 ns ± 25 ns"), "%s", table);
 	/*
 	 * Aligned: every column but the last ('*') is padded, so the header and every row have the
 	 * same length in characters once a trailing " *" is cut; the mark is on the significant rows.
