@@ -174,24 +174,35 @@ static int parse(int argc, char **argv, struct run_opts *o, bool validate_only, 
 	return -1;
 }
 
-int cmd_validate(int argc, char **argv)
+/* Options, then the scenario with its overrides; NULL with *rc the exit status when it ends here. */
+static struct scenario *load(int argc, char **argv, bool validate_only, struct run_opts *o, int *rc)
 {
-	struct run_opts o = {.sets = g_ptr_array_new(), .owned = g_ptr_array_new_with_free_func(g_free)};
+	*o = (struct run_opts){.sets = g_ptr_array_new(), .owned = g_ptr_array_new_with_free_func(g_free)};
 	const char *file;
-	int rc = parse(argc, argv, &o, true, &file);
-	if (rc >= 0) {
-		opts_free(&o);
-		return rc;
+	*rc = parse(argc, argv, o, validate_only, &file);
+	if (*rc >= 0) {
+		opts_free(o);
+		return NULL;
 	}
 	GError *e = NULL;
-	struct scenario *s = scenario_load(file, (const char *const *)o.sets->pdata, &e);
-	opts_free(&o);
+	struct scenario *s = scenario_load(file, (const char *const *)o->sets->pdata, &e);
+	opts_free(o);
 	if (!s)
-		return fail(e);
+		*rc = fail(e);
+	return s;
+}
+
+int cmd_validate(int argc, char **argv)
+{
+	struct run_opts o;
+	int rc;
+	struct scenario *s = load(argc, argv, true, &o, &rc);
+	if (!s)
+		return rc;
 	uint32_t vcpus = 0;
 	for (guint i = 0; i < s->vms->len; i++)
 		vcpus += ((struct scn_vm *)s->vms->pdata[i])->part.vcpus;
-	printf("%s: ok: %u VMs, %u vCPUs on %u LPs, %s hypervisor (%s), %s simulated\n", file, s->vms->len, vcpus,
+	printf("%s: ok: %u VMs, %u vCPUs on %u LPs, %s hypervisor (%s), %s simulated\n", s->path, s->vms->len, vcpus,
 	       s->host.sockets * s->host.nodes_per_socket * s->host.cores_per_node * s->host.threads_per_core, s->hv_kind,
 	       s->hv.policy, param_string(cJSON_GetObjectItemCaseSensitive(s->resolved, "run"), "duration"));
 	scenario_free(s);
@@ -200,18 +211,12 @@ int cmd_validate(int argc, char **argv)
 
 int cmd_run(int argc, char **argv)
 {
-	struct run_opts o = {.sets = g_ptr_array_new(), .owned = g_ptr_array_new_with_free_func(g_free)};
-	const char *file;
-	int rc = parse(argc, argv, &o, false, &file);
-	if (rc >= 0) {
-		opts_free(&o);
-		return rc;
-	}
-	GError *e = NULL;
-	struct scenario *s = scenario_load(file, (const char *const *)o.sets->pdata, &e);
-	opts_free(&o);
+	struct run_opts o;
+	int rc;
+	struct scenario *s = load(argc, argv, false, &o, &rc);
 	if (!s)
-		return fail(e);
+		return rc;
+	GError *e = NULL;
 	uint64_t seed = s->seed;   /* the options reached the scenario as overrides */
 	uint32_t reps = s->replications;
 	bool twin = s->baseline;

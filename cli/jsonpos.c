@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli/jsonpos.h"
+#include "workloads/param.h"
 
 struct walker {
 	const char *s;
@@ -63,21 +64,6 @@ static char *read_string(struct walker *w)
 	return g_string_free(out, FALSE);
 }
 
-static char *child(const char *ptr, const char *key)
-{
-	GString *s = g_string_new(ptr);
-	g_string_append_c(s, '/');
-	for (const char *c = key; *c; c++) {
-		if (*c == '~')
-			g_string_append(s, "~0");
-		else if (*c == '/')
-			g_string_append(s, "~1");
-		else
-			g_string_append_c(s, *c);
-	}
-	return g_string_free(s, FALSE);
-}
-
 static void walk_value(struct walker *w, char *ptr); /* takes ptr */
 
 static void walk_value(struct walker *w, char *ptr)
@@ -102,7 +88,7 @@ static void walk_value(struct walker *w, char *ptr)
 			char *key = read_string(w);
 			skip_ws(w);
 			w->i++; /* ':' */
-			walk_value(w, child(ptr, key));
+			walk_value(w, param_pointer_child(ptr, key));
 			g_free(key);
 		}
 	} else if (c == '[') {
@@ -120,7 +106,7 @@ static void walk_value(struct walker *w, char *ptr)
 			}
 			char num[16];
 			snprintf(num, sizeof num, "%u", idx++);
-			walk_value(w, child(ptr, num));
+			walk_value(w, param_pointer_child(ptr, num));
 		}
 	} else if (c == '"') {
 		g_free(read_string(w));

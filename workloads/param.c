@@ -28,8 +28,7 @@ static bool fail(struct param_error *err, const char *pointer, const char *fmt, 
 	return false;
 }
 
-/* pointer + "/" + key, with ~ and / escaped as JSON Pointer wants. */
-static char *child_pointer(const char *pointer, const char *key)
+char *param_pointer_child(const char *pointer, const char *key)
 {
 	GString *s = g_string_new(pointer);
 	g_string_append_c(s, '/');
@@ -286,7 +285,7 @@ static bool check_value(const struct param *p, cJSON *v, const char *ptr, struct
 	for (cJSON *e = v->child; e; e = e->next, i++) {
 		char idx[16];
 		snprintf(idx, sizeof idx, "%d", i);
-		char *ep = child_pointer(ptr, idx);
+		char *ep = param_pointer_child(ptr, idx);
 		bool ok;
 		if (p->fields) {
 			ok = cJSON_IsObject(e) ? param_resolve(p->fields, e, ep, err) : range_fail(err, ep, p, "an object", e);
@@ -307,7 +306,7 @@ bool param_resolve(const struct param *table, cJSON *obj, const char *pointer, s
 	for (cJSON *c = obj->child; c; c = c->next) {
 		if (find(table, c->string))
 			continue;
-		char *ptr = child_pointer(pointer, c->string);
+		char *ptr = param_pointer_child(pointer, c->string);
 		const char *hint = param_suggest(table, c->string);
 		if (hint)
 			fail(err, ptr, "unknown key '%s' - did you mean '%s'?", c->string, hint);
@@ -328,7 +327,7 @@ bool param_resolve(const struct param *table, cJSON *obj, const char *pointer, s
 			g_assert(v); /* defaults are written by us */
 			cJSON_AddItemToObject(obj, p->name, v);
 		}
-		char *ptr = child_pointer(pointer, p->name);
+		char *ptr = param_pointer_child(pointer, p->name);
 		bool ok = check_value(p, v, ptr, err);
 		g_free(ptr);
 		if (!ok)
@@ -402,7 +401,7 @@ static const char *doc_type(const struct param *p)
 static void doc_rows(GString *out, const struct param *table, const char *pointer, GPtrArray *nested)
 {
 	for (const struct param *p = table; p && p->name; p++) {
-		char *ptr = child_pointer(pointer, p->name);
+		char *ptr = param_pointer_child(pointer, p->name);
 		g_string_append_printf(out, "| `%s` | %s | %s | ", ptr, doc_type(p), p->def ? "" : "required");
 		if (p->def)
 			g_string_append_printf(out, "`%s` ", p->def);
@@ -413,7 +412,7 @@ static void doc_rows(GString *out, const struct param *table, const char *pointe
 			g_string_append_printf(out, "%g..%g", p->min, p->max);
 		g_string_append_printf(out, " | %s | %s |\n", p->unit ? p->unit : "", p->doc ? p->doc : "");
 		if (p->fields) {
-			char *sub = p->type == PARAM_ARRAY ? child_pointer(ptr, "*") : g_strdup(ptr);
+			char *sub = p->type == PARAM_ARRAY ? param_pointer_child(ptr, "*") : g_strdup(ptr);
 			g_ptr_array_add(nested, sub);
 			g_ptr_array_add(nested, (gpointer)p->fields);
 		}

@@ -78,6 +78,9 @@ bool param_parse_time(const cJSON *v, sim_time_t *out);
 bool param_parse_bytes(const cJSON *v, uint64_t *out);
 bool param_parse_demand(const cJSON *v, uint64_t khz, uint64_t *cycles);
 
+/* pointer + "/" + key, with ~ and / escaped as JSON Pointer (RFC 6901) wants; g_malloc'd. */
+char *param_pointer_child(const char *pointer, const char *key);
+
 /* The closest name of `table` to `name` (edit distance <= 2 or a prefix), or NULL. */
 const char *param_suggest(const struct param *table, const char *name);
 
