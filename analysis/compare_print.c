@@ -2,7 +2,7 @@
 /*
  * compare_print.c - results_compare_print(): the comparison as an aligned table or as JSON.
  * Role: presentation only; the numbers come from compare.c. The table is for people (six
- *       significant digits, CIs to three, a legend); the JSON is for scripts (every number to
+ *       significant digits (times in their unit with 4, CIs with 2), a legend); the JSON is for scripts (every number to
  *       round-trip precision, NaN as null, one row object per line inside one array).
  * Cost: the table is built twice over (cells, then widths); rows are few hundred at most.
  */

@@ -145,7 +145,10 @@ static bool check_identity(struct results *r, int version, int app, bool create,
 	bool ok = true;
 	int rc;
 
-	if (version > RESULTS_SCHEMA_VERSION || version < 0)
+	if (version < 0)
+		return results__fail(r, error, RESULTS_ERROR_INPUT, "results schema version %d is not one hvsim writes",
+				     version);
+	if (version > RESULTS_SCHEMA_VERSION)
 		return results__fail(r, error, RESULTS_ERROR_INPUT,
 				     "results schema version %d is newer than this hvsim's (%d); use a newer hvsim",
 				     version, RESULTS_SCHEMA_VERSION);

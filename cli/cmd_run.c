@@ -108,7 +108,9 @@ static char *now_iso(void)
 
 static int fail(GError *e)
 {
-	int code = e->domain == scenario_error_quark() ? 2 : e->code == RESULTS_ERROR_INPUT ? 2 : 1;
+	int code = e->domain == scenario_error_quark() ? e->code
+		   : e->domain == results_error_quark() && e->code == RESULTS_ERROR_INPUT ? 2
+											 : 1;
 	fprintf(stderr, "hvsim: %s\n", e->message);
 	g_error_free(e);
 	return code;
@@ -199,6 +201,11 @@ int cmd_validate(int argc, char **argv)
 	struct scenario *s = load(argc, argv, true, &o, &rc);
 	if (!s)
 		return rc;
+	GError *e = NULL;
+	if (!runner_check(s, &e)) {
+		scenario_free(s);
+		return fail(e);
+	}
 	uint32_t vcpus = 0;
 	for (guint i = 0; i < s->vms->len; i++)
 		vcpus += ((struct scn_vm *)s->vms->pdata[i])->part.vcpus;

@@ -49,21 +49,27 @@ static void world_free(struct world *w)
 		g_ptr_array_free(w->vms, TRUE);
 }
 
-static bool add_vm(struct world *w, const struct scn_vm *vm, const struct hv_partition_config *pc, uint64_t seed,
-		   uint64_t khz, GError **error)
+static bool add_vm(struct world *w, const struct scenario *s, const struct scn_vm *vm,
+		   const struct hv_partition_config *pc, uint64_t seed, GError **error)
 {
+	char where[32];
+	snprintf(where, sizeof where, "/vms/%u", vm->index);
 	struct gos_kernel *k = gos_new(w->hv, pc, &vm->guest, error);
-	if (!k)
+	if (!k) {
+		scenario_locate_error(s, where, error);
 		return false;
+	}
 	g_ptr_array_add(w->kernels, k);
 	g_ptr_array_add(w->vms, (gpointer)vm);
 	uint32_t i = 0;
 	for (const cJSON *j = vm->workloads ? vm->workloads->child : NULL; j; j = j->next, i++) {
 		const struct wl_kind *kind = wl_kind_find(cJSON_GetObjectItemCaseSensitive(j, "kind")->valuestring);
-		struct wl_env env = {.k = k, .vm = vm->name, .index = i, .seed = seed, .khz = khz};
+		struct wl_env env = {.k = k, .vm = vm->name, .index = i, .seed = seed, .khz = s->host.khz};
 		void *inst = kind->create(&env, j, error);
-		if (!inst)
+		if (!inst) {
+			scenario_locate_error(s, where, error);
 			return false;
+		}
 		struct wl_inst *x = g_new(struct wl_inst, 1);
 		*x = (struct wl_inst){kind, inst, w->vms->len - 1};
 		g_ptr_array_add(w->wl, x);
@@ -71,8 +77,8 @@ static bool add_vm(struct world *w, const struct scn_vm *vm, const struct hv_par
 	return true;
 }
 
-static bool world_init(struct world *w, uint64_t seed, const struct hw_config *hc, const struct hv_config *hvc,
-		       GError **error)
+static bool world_init(struct world *w, const struct scenario *s, uint64_t seed, const struct hw_config *hc,
+		       const struct hv_config *hvc, GError **error)
 {
 	memset(w, 0, sizeof *w);
 	w->vms = g_ptr_array_new();
@@ -80,20 +86,24 @@ static bool world_init(struct world *w, uint64_t seed, const struct hw_config *h
 	w->wl = g_ptr_array_new();
 	w->sim = sim_new(seed);
 	w->host = hw_host_new(w->sim, hc, error);
-	if (!w->host)
+	if (!w->host) {
+		scenario_locate_error(s, "/host", error);
 		return false;
+	}
 	w->hv = hv_new(w->host, hvc, error);
+	if (!w->hv)
+		scenario_locate_error(s, "/hypervisor", error);
 	return w->hv != NULL;
 }
 
 /* The scenario as written. */
 static bool build_virtual(struct world *w, const struct scenario *s, uint64_t seed, GError **error)
 {
-	if (!world_init(w, seed, &s->host, &s->hv, error))
+	if (!world_init(w, s, seed, &s->host, &s->hv, error))
 		return false;
 	for (guint i = 0; i < s->vms->len; i++) {
 		const struct scn_vm *vm = s->vms->pdata[i];
-		if (!add_vm(w, vm, &vm->part, seed, s->host.khz, error))
+		if (!add_vm(w, s, vm, &vm->part, seed, error))
 			return false;
 	}
 	for (guint i = 0; i < s->timeline->len; i++) {
@@ -104,8 +114,12 @@ static bool build_virtual(struct world *w, const struct scenario *s, uint64_t se
 				continue;
 			struct hv_action act = {.at = a->at, .kind = a->kind, .partition = gos_partition(w->kernels->pdata[v]),
 						.value = a->value};
-			if (!hv_action_schedule(w->hv, &act, error))
+			if (!hv_action_schedule(w->hv, &act, error)) {
+				char where[32];
+				snprintf(where, sizeof where, "/timeline/%u", i);
+				scenario_locate_error(s, where, error);
 				return false;
+			}
 		}
 	}
 	return true;
@@ -123,11 +137,11 @@ static bool build_twin(struct world *w, const struct scenario *s, const struct s
 		hc.memory_per_node = vm->part.memory;
 	struct hv_config hvc = s->hv;
 	hvc.policy = "none";
-	if (!world_init(w, seed, &hc, &hvc, error))
+	if (!world_init(w, s, seed, &hc, &hvc, error))
 		return false;
 	struct hv_partition_config pc = vm->part;
 	pc.affinity = NULL, pc.naffinity = 0, pc.numa_node = -1, pc.reserve = 0, pc.limit = 100, pc.start = true;
-	return add_vm(w, vm, &pc, seed, s->host.khz, error);
+	return add_vm(w, s, vm, &pc, seed, error);
 }
 
 /* ---- metrics ---- */
@@ -172,13 +186,29 @@ static void put(struct run_output *o, const char *scope, const char *name, doubl
 	g_array_append_val(o->metrics, m);
 }
 
-static void put_hist(struct run_output *o, const char *scope, const char *name, const struct sim_hist *h, const char *unit)
+/*
+ * Stores a histogram of picoseconds in nanoseconds (INTERFACES.md names latencies in ns): each
+ * slot's count at the slot's middle, which keeps the histogram's relative error; mean, min and
+ * max exact. The database adds NAME_p50_ns, _p90_ns, _p99_ns, _p999_ns, _mean_ns and NAME_count.
+ */
+static void put_hist_ns(struct run_output *o, const char *scope, const char *name, const struct sim_hist *ps)
 {
-	struct sim_hist *copy = g_new0(struct sim_hist, 1);
-	sim_hist_init(copy);
-	sim_hist_merge(copy, h);
-	g_ptr_array_add(o->owned_hists, copy);
-	struct results_hist r = {g_string_chunk_insert_const(o->strings, scope), name, unit, copy};
+	struct sim_hist *h = g_new0(struct sim_hist, 1);
+	sim_hist_init(h);
+	for (uint32_t slot = 0; slot < ps->ncounts; slot++) {
+		if (!ps->counts[slot])
+			continue;
+		uint64_t lo, hi;
+		sim_hist_slot_range(slot, &lo, &hi);
+		sim_hist_record_n(h, (lo + (hi - lo) / 2 + 500) / 1000, ps->counts[slot]);
+	}
+	if (ps->total) {
+		h->sum = ps->sum / 1e3;
+		h->min = ps->min / 1000;
+		h->max = (ps->max + 999) / 1000;
+	}
+	g_ptr_array_add(o->owned_hists, h);
+	struct results_hist r = {g_string_chunk_insert_const(o->strings, scope), name, "ns", h};
 	g_array_append_val(o->hists, r);
 }
 
@@ -208,12 +238,7 @@ static void vm_metrics(struct run_output *o, struct world *w, guint v, double sp
 	put(o, scope, "rng_digest", (double)(digest & ((UINT64_C(1) << 52) - 1)), "hash");
 	put(o, scope, "ops", (double)ops, "ops");
 	put(o, scope, "ops_per_s", span_s > 0 ? (double)ops / span_s : 0, "ops/s");
-	bool any = sim_hist_count(&lat) > 0;
-	put(o, scope, "latency_p50_ns", any ? sim_hist_percentile(&lat, 50) / 1e3 : NAN, "ns");
-	put(o, scope, "latency_p99_ns", any ? sim_hist_percentile(&lat, 99) / 1e3 : NAN, "ns");
-	put(o, scope, "latency_p999_ns", any ? sim_hist_percentile(&lat, 99.9) / 1e3 : NAN, "ns");
-	put(o, scope, "latency_mean_ns", any ? sim_hist_mean(&lat) / 1e3 : NAN, "ns");
-	put_hist(o, scope, "latency", &lat, "ps");
+	put_hist_ns(o, scope, "latency", &lat); /* latency_p50_ns, _p99_ns, _p999_ns, _mean_ns */
 	sim_hist_clear(&lat);
 	/* the hypervisor's view */
 	struct hv_counters c;
@@ -242,7 +267,7 @@ static void vm_metrics(struct run_output *o, struct world *w, guint v, double sp
 	struct gos_kernel_stats ks;
 	gos_kernel_stats(k, &ks);
 	put(o, scope, "tlb_shootdowns", (double)ks.shootdowns, "count");
-	put_hist(o, scope, "tlb_shootdown_latency", ks.shootdown_latency, "ps");
+	put_hist_ns(o, scope, "tlb_shootdown_latency", ks.shootdown_latency);
 	sim_time_t vis = 0;
 	uint64_t cs = 0, ipis = 0;
 	for (uint32_t i = 0; i < gos_ncpus(k); i++) {
@@ -347,6 +372,18 @@ static void run_world(struct world *w, const struct scenario *s, struct progress
 	out->digest = out->digest * 1099511628211ull ^ sim_digest(w->sim);
 	pm->events_before += sim_events(w->sim);
 	pm->done_before += pm->share;
+}
+
+bool runner_check(const struct scenario *s, GError **error)
+{
+	struct world w;
+	bool ok = build_virtual(&w, s, s->seed, error);
+	world_free(&w);
+	for (guint v = 0; ok && s->baseline && v < s->vms->len; v++) {
+		ok = build_twin(&w, s, s->vms->pdata[v], s->seed, error);
+		world_free(&w);
+	}
+	return ok;
 }
 
 bool runner_run(const struct scenario *s, bool bare_metal, uint64_t seed, run_progress_fn progress, void *arg,

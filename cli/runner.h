@@ -32,6 +32,9 @@ double run_output_metric(const struct run_output *o, const char *scope, const ch
 /* Progress callback: fraction done (0..1), simulated seconds, events per wall second. */
 typedef void (*run_progress_fn)(void *arg, double done, double sim_s, double events_per_s);
 
+/* Builds every world of the scenario without running it: what the models refuse, located. */
+bool runner_check(const struct scenario *s, GError **error);
+
 bool runner_run(const struct scenario *s, bool bare_metal, uint64_t seed, run_progress_fn progress, void *arg,
 		struct run_output *out, GError **error);
 

@@ -181,6 +181,17 @@ static void *fail_at(struct ctx *c, const char *pointer, const char *fmt, ...)
 	return NULL;
 }
 
+void scenario_locate_error(const struct scenario *s, const char *pointer, GError **error)
+{
+	if (!error || !*error || (*error)->domain == scenario_error_quark())
+		return;
+	GError *old = *error;
+	*error = NULL;
+	struct ctx c = {.path = s->path, .text = s->text, .pos = s->pos, .error = error};
+	fail_at(&c, pointer, "%s", old->message);
+	g_error_free(old);
+}
+
 /* ---- --set overrides ---- */
 
 static char *unescape_token(const char *tok)
@@ -206,7 +217,7 @@ static bool apply_set(cJSON *root, const char *set, GError **error)
 		return false;
 	}
 	char *ptr = g_strndup(set, (gsize)(eq - set));
-	cJSON *value = cJSON_Parse(eq + 1);
+	cJSON *value = cJSON_ParseWithOpts(eq + 1, NULL, true); /* the whole text, or it is not JSON */
 	if (!value)
 		value = cJSON_CreateString(eq + 1); /* a bare word is a string: /run/duration=2s */
 	char **toks = g_strsplit(ptr + 1, "/", -1);
@@ -372,15 +383,20 @@ static bool bind_distance(struct ctx *c, struct scenario *s, const cJSON *h)
 	return true;
 }
 
-static void bind_hypervisor(struct scenario *s, cJSON *h)
+static bool bind_hypervisor(struct ctx *c, struct scenario *s, cJSON *h)
 {
 	hv_config_default(&s->hv);
 	s->hv_kind = param_string(h, "kind");
+	bool none = strcmp(s->hv_kind, "none") == 0, kvm = strcmp(s->hv_kind, "kvm") == 0;
 	cJSON *sch = cJSON_GetObjectItemCaseSensitive(h, "scheduler");
 	const char *policy = param_string(sch, "policy");
 	if (strcmp(policy, "auto") == 0) {
-		policy = strcmp(s->hv_kind, "kvm") == 0 ? "cfs" : strcmp(s->hv_kind, "none") == 0 ? "none" : "classic";
+		policy = kvm ? "cfs" : none ? "none" : "classic";
 		cJSON_ReplaceItemInObjectCaseSensitive(sch, "policy", cJSON_CreateString(policy));
+	} else if (none != (strcmp(policy, "none") == 0)) {
+		return fail_at(c, "/hypervisor/scheduler/policy",
+			       none ? "kind none is bare metal: the policy is none (or auto)"
+				    : "policy none is bare metal: set hypervisor.kind to none") != NULL;
 	}
 	s->hv.policy = param_string(sch, "policy"); /* lives in s->resolved */
 	s->hv.timeslice = param_time(sch, "timeslice");
@@ -397,9 +413,10 @@ static void bind_hypervisor(struct scenario *s, cJSON *h)
 	s->hv.root_vcpus = (uint32_t)param_int(root, "vcpus");
 	s->hv.root_weight = (uint32_t)param_int(root, "weight");
 	const char *sc = param_string(h, "steal_clock");
-	s->hv.steal_clock = strcmp(sc, "on") == 0 ? 1 : strcmp(sc, "off") == 0 ? 0 : -1;
+	s->hv.steal_clock = strcmp(sc, "on") == 0 ? 1 : strcmp(sc, "off") == 0 ? 0 : kvm ? 1 : 0; /* auto: by kind */
 	for (const cJSON *k = obj(h, "costs")->child; k; k = k->next)
 		hv_costs_set(&s->hv.costs, k->string, (uint64_t)k->valuedouble);
+	return true;
 }
 
 static void bind_guest(struct gos_config *g, const cJSON *j)
@@ -439,6 +456,7 @@ static bool bind_vms(struct ctx *c, struct scenario *s, const cJSON *vms)
 		for (uint32_t k = 0; k < count; k++) {
 			struct scn_vm *m = g_new0(struct scn_vm, 1);
 			m->name = count == 1 ? g_strdup(base) : g_strdup_printf("%s-%u", base, k + 1);
+			m->index = (uint32_t)i;
 			hv_partition_config_default(&m->part);
 			m->part.name = m->name;
 			m->part.vcpus = (uint32_t)param_int(v, "vcpus");
@@ -588,8 +606,8 @@ struct scenario *scenario_load(const char *path, const char *const *sets, GError
 		ok = bind_distance(&c, s, obj(root, "host"));
 	}
 	if (ok) {
-		bind_hypervisor(s, cJSON_GetObjectItemCaseSensitive(root, "hypervisor"));
-		ok = bind_vms(&c, s, obj(root, "vms")) && bind_timeline(&c, s, obj(root, "timeline"));
+		ok = bind_hypervisor(&c, s, cJSON_GetObjectItemCaseSensitive(root, "hypervisor")) &&
+		     bind_vms(&c, s, obj(root, "vms")) && bind_timeline(&c, s, obj(root, "timeline"));
 	}
 	if (ok) {
 		const cJSON *run = obj(root, "run");
@@ -605,8 +623,8 @@ struct scenario *scenario_load(const char *path, const char *const *sets, GError
 		s->config_json = cJSON_PrintUnformatted(root);
 		s->config_hash = g_compute_checksum_for_string(G_CHECKSUM_SHA256, s->config_json, -1);
 	}
-	g_hash_table_destroy(c.pos);
-	g_free(c.text);
+	s->text = c.text;
+	s->pos = c.pos;
 	if (!ok) {
 		scenario_free(s);
 		return NULL;
@@ -627,6 +645,9 @@ void scenario_free(struct scenario *s)
 		cJSON_free(s->config_json);
 	g_free(s->config_hash);
 	g_free(s->distance);
+	if (s->pos)
+		g_hash_table_destroy(s->pos);
+	g_free(s->text);
 	g_free(s->name);
 	g_free(s->description);
 	g_free(s->path);

@@ -19,6 +19,7 @@ GQuark scenario_error_quark(void);
 
 struct scn_vm {
 	char *name;                       /* "web", or "web-1".. with count > 1 */
+	uint32_t index;                   /* its entry in /vms (for messages) */
 	struct hv_partition_config part;  /* part.name = name */
 	uint32_t *affinity;               /* owned copy (part.affinity) */
 	struct gos_config guest;
@@ -47,6 +48,8 @@ struct scenario {
 	uint64_t seed;
 	uint32_t replications;
 	bool baseline;                    /* run the bare-metal twin */
+	char *text;                       /* the file, and where its values are (for messages) */
+	GHashTable *pos;
 };
 
 /*
@@ -55,6 +58,11 @@ struct scenario {
  */
 struct scenario *scenario_load(const char *path, const char *const *sets, GError **error);
 void scenario_free(struct scenario *s);
+/*
+ * Turns *error (the models refusing a configuration) into a scenario error (exit status 2) that
+ * names the place: "FILE:LINE:COL: POINTER: message".
+ */
+void scenario_locate_error(const struct scenario *s, const char *pointer, GError **error);
 
 /* Does VM `vm` answer to `name` (its own name, or the base name of counted copies)? */
 bool scenario_vm_matches(const char *vm, const char *name);

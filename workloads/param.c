@@ -402,10 +402,14 @@ static void doc_rows(GString *out, const struct param *table, const char *pointe
 {
 	for (const struct param *p = table; p && p->name; p++) {
 		char *ptr = param_pointer_child(pointer, p->name);
-		g_string_append_printf(out, "| `%s` | %s | %s | ", ptr, doc_type(p), p->def ? "" : "required");
-		if (p->def)
-			g_string_append_printf(out, "`%s` ", p->def);
-		g_string_append(out, "| ");
+		g_string_append_printf(out, "| `%s` | %s | ", ptr, doc_type(p));
+		if (p->def && strcmp(p->def, "null") == 0)
+			g_string_append(out, "optional");
+		else if (p->def)
+			g_string_append_printf(out, "`%s`", p->def);
+		else
+			g_string_append(out, "required");
+		g_string_append(out, " | ");
 		if (p->type == PARAM_ENUM)
 			g_string_append(out, p->choices);
 		else if (ranged(p))
