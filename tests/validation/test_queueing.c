@@ -16,6 +16,7 @@
 #include <math.h>
 
 #include "sim/sim.h"
+#include "tests/helpers/replications.h"
 
 enum { EV_ARRIVE = 1, EV_DEPART };
 
@@ -119,25 +120,6 @@ static struct rep_result replicate(uint64_t seed, double lambda, double mu, bool
 	return r;
 }
 
-#define R 10
-/* Student t quantile t_{0.9995, R-1 = 9}: a two-sided 99.9% interval. */
-#define T_999_9 4.781
-
-struct ci {
-	double mean, half;
-};
-
-static struct ci interval(const double *x)
-{
-	double m = 0, v = 0;
-	for (int i = 0; i < R; i++)
-		m += x[i];
-	m /= R;
-	for (int i = 0; i < R; i++)
-		v += (x[i] - m) * (x[i] - m);
-	v /= R - 1;
-	return (struct ci){ m, T_999_9 * sqrt(v / R) };
-}
 
 Test(queueing, mm1_response_time_and_littles_law, .timeout = 120)
 {

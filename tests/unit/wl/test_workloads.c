@@ -28,6 +28,7 @@
 
 #include "tests/model/gostest.h"
 #include "workloads/workload.h"
+#include "tests/helpers/replications.h"
 
 #define KHZ UINT64_C(3000000) /* hw_config_default: 3 GHz */
 #define MS SIM_PS_PER_MS
@@ -102,26 +103,6 @@ static void wlt_fini(struct wlt *t)
 
 static double secs(double ps) { return ps / (double)SIM_PS_PER_S; }
 
-/* ---- replications: a 99.9% Student-t interval over R values ---- */
-
-#define R 10
-#define T_999_9 4.781 /* t_{0.9995, 9} */
-
-struct ci {
-	double mean, half;
-};
-
-static struct ci interval(const double *x)
-{
-	double m = 0, v = 0;
-	for (int i = 0; i < R; i++)
-		m += x[i];
-	m /= R;
-	for (int i = 0; i < R; i++)
-		v += (x[i] - m) * (x[i] - m);
-	v /= R - 1;
-	return (struct ci){m, T_999_9 * sqrt(v / R)};
-}
 
 static uint64_t rep_seed(uint64_t master, int i) { return sim_seed_derive(master, "replication", (uint64_t)i); }
 
