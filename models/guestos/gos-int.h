@@ -63,6 +63,11 @@ struct gos_task {
 	uint32_t wakes;             /* wakes received while not blocked (for the next BLOCK) */
 	struct gos_op op;           /* the current operation */
 	sim_time_t op_start;
+	sim_time_t op_spun;         /* on-CPU spin time inside the current operation */
+	enum { GOS_CALL_NONE, GOS_CALL_SPIN, GOS_CALL_HALT, GOS_CALL_HYPERCALL } call_next; /* asked by resume() */
+	sim_time_t call_until;      /* GOS_CALL_SPIN */
+	enum vhw_hypercall call_hc; /* GOS_CALL_HYPERCALL */
+	uint32_t preempt_off;       /* spinlocks held */
 	sim_timer_t start_timer;
 	/* accounting marks */
 	sim_time_t slice_exec;      /* guest-clock run time since it was picked */
@@ -123,6 +128,8 @@ struct gos_cpu {
 		GArray *targets;        /* uint32_t, for the hypercall */
 	} sd;
 	sim_timer_t poke;           /* notice something changed while polling or spinning */
+	sim_timer_t spin_timer;     /* a spin budget (on-CPU) is used up */
+	sim_time_t spin_since;      /* when the current spin (in guest mode) began */
 	sim_time_t busy_since;
 	sim_time_t true_steal_base, visible_steal_base; /* the steal clocks at the last warm-up */
 	struct gos_cpu_stats st;
@@ -183,6 +190,11 @@ void gos_poke(struct gos_cpu *c);
 /* Reprograms c's timer (earliest of its tick and its sleeping tasks). */
 void gos_program_timer(struct gos_cpu *c);
 void gos_leave_idle(struct gos_cpu *c);
+/* Spinning on c's current task: starts (until its op's on-CPU spin reaches `until`) and ends it. */
+void gos_spin_begin(struct gos_cpu *c, sim_time_t until);
+void gos_spin_end(struct gos_cpu *c);
+/* May c switch tasks now (no shootdown wait, no spinlock held or being taken)? */
+bool gos_preemptible(const struct gos_task *t);
 
 /* ---- fair.c ---- */
 void gos_update_clock(struct gos_cpu *c);

@@ -85,13 +85,19 @@ enum gos_op_kind {
 
 struct gos_op;
 /*
- * An operation class implemented outside the scheduler (spinlocks, mutexes, I/O, later issues).
- * start() runs in the task's context on its vCPU; it ends the operation with gos_op_done(t) now
- * or later, or blocks the task with gos_op_block(t) until gos_task_wake(t), which ends it.
+ * An operation class implemented outside the scheduler (locks, I/O). start() runs in the task's
+ * context on its vCPU; it ends the operation with gos_op_done(t) now or later, or blocks the task
+ * with gos_op_block(t) until gos_task_wake(t), which ends it. Otherwise the task stays inside the
+ * operation on its vCPU, and resume() runs each time it goes on there (after start, after
+ * gos_op_notify, when a spin budget is used up, after a halt or a hypercall): it ends the
+ * operation, blocks, or asks for gos_op_spin, gos_op_halt or gos_op_hypercall. Without resume()
+ * the task spins until gos_op_done.
  */
 struct gos_op_class {
 	const char *name;
 	void (*start)(struct gos_task *t, const struct gos_op *op);
+	void (*resume)(struct gos_task *t);
+	bool preempt_off;             /* the task is not preempted inside this operation (spin_lock) */
 };
 
 struct gos_op {
@@ -144,6 +150,26 @@ void gos_task_wake(struct gos_task *t);
 /* For operation classes (GOS_OP_CALL): end the current operation / block inside it. */
 void gos_op_done(struct gos_task *t);
 void gos_op_block(struct gos_task *t);
+/* From resume(): spin (on-CPU, no progress) until the operation's on-CPU spin time reaches `until`
+   (SIM_TIME_MAX: until gos_op_notify). Time the vCPU is descheduled does not count. */
+void gos_op_spin(struct gos_task *t, sim_time_t until);
+/* From resume(): halt the vCPU (pv_wait) until an interrupt (a gos_op_kick, a tick...). */
+void gos_op_halt(struct gos_task *t);
+/* From resume(): make a hypercall (e.g. VHW_HC_LONG_SPIN_WAIT); resume() runs when it returns. */
+void gos_op_hypercall(struct gos_task *t, enum vhw_hypercall kind);
+/* From anywhere: the operation's condition may have changed; resume() runs soon if t spins. */
+void gos_op_notify(struct gos_task *t);
+/* From the running context: kick t's vCPU out of a gos_op_halt (an IPI, an exit on the sender). */
+void gos_op_kick(struct gos_task *t);
+/* On-CPU spin time of t in its current operation. */
+sim_time_t gos_op_spun(const struct gos_task *t);
+/* A spinlock held: the task is not preempted while the count is positive. */
+void gos_task_preempt_disable(struct gos_task *t);
+void gos_task_preempt_enable(struct gos_task *t);
+/* The truth about t's vCPU, for metrics (lock-holder preemption): its VP's steal so far. */
+sim_time_t gos_task_cpu_true_steal(const struct gos_task *t);
+/* Is t current on a vCPU that executes guest code right now (metrics, TAS winners)? */
+bool gos_task_on_cpu(const struct gos_task *t);
 /* The kernel a task belongs to and the simulation (for op classes and workloads). */
 struct gos_kernel *gos_task_kernel(const struct gos_task *t);
 struct sim *gos_sim(const struct gos_kernel *k);

@@ -16,7 +16,7 @@
 
 #include "models/guestos/gos-int.h"
 
-enum { CPU_EV_POKE = 1 };
+enum { CPU_EV_POKE = 1, CPU_EV_SPIN };
 
 static const struct {
 	const char *name;
@@ -199,6 +199,45 @@ static void enter_idle(struct gos_cpu *c)
 	vhw_halt(c->cpu);
 }
 
+/* ---- spinning (shootdown waits, spinlocks): on-CPU time, paused while the vCPU is off ---- */
+
+bool gos_preemptible(const struct gos_task *t)
+{
+	if (!t)
+		return true;
+	if (t->phase == GOS_PH_SHOOTDOWN || t->preempt_off > 0)
+		return false;
+	return !(t->phase == GOS_PH_CALL && t->op.cls->preempt_off);
+}
+
+void gos_spin_begin(struct gos_cpu *c, sim_time_t until)
+{
+	struct gos_task *t = c->curr;
+	c->spinning = true;
+	c->spin_since = gos_now(c->k);
+	vhw_spin(c->cpu, true);
+	if (t && until != SIM_TIME_MAX) {
+		sim_time_t left = until > t->op_spun ? until - t->op_spun : 0;
+		sim_timer_arm(c->k->sim, &c->spin_timer, c->spin_since + left);
+	}
+}
+
+/* The on-CPU part of the spin so far goes to the task's operation; the budget timer stops. */
+static void spin_account(struct gos_cpu *c)
+{
+	if (c->curr && c->spinning)
+		c->curr->op_spun += gos_now(c->k) - c->spin_since;
+	c->spin_since = gos_now(c->k);
+	sim_timer_cancel(c->k->sim, &c->spin_timer);
+}
+
+void gos_spin_end(struct gos_cpu *c)
+{
+	spin_account(c);
+	c->spinning = false;
+	vhw_spin(c->cpu, false);
+}
+
 /* ---- the loop ---- */
 
 static void kwork_done(struct hw_work *w);
@@ -225,7 +264,7 @@ void gos_cpu_continue(struct gos_cpu *c)
 			return;
 		}
 		struct gos_task *t = c->curr;
-		if (c->need_resched && !(t && t->phase == GOS_PH_SHOOTDOWN)) {
+		if (c->need_resched && gos_preemptible(t)) {
 			gos_schedule(c);
 			continue;
 		}
@@ -289,7 +328,7 @@ static void g_run(struct vhw_cpu *vc)
 	GOS_IN_CONTEXT(c, {
 		if (c->spinning) {
 			c->spinning = false;
-			vhw_spin(c->cpu, false);
+			vhw_spin(c->cpu, false); /* its on-CPU time was taken at stop() */
 		}
 		if (c->idle == GOS_IDLE_HALT)
 			c->idle = GOS_IDLE_NO; /* woken: the idle loop starts over */
@@ -302,11 +341,14 @@ static void g_stop(struct vhw_cpu *vc)
 	struct gos_cpu *c = vc->guest;
 	c->in_guest = false;
 	c->attached = NULL; /* the hypervisor settled and detached it; it keeps its cycles */
+	if (c->spinning)
+		spin_account(c); /* off the CPU: the spin budget pauses */
 }
 
 static const struct vhw_guest_ops guest_ops = {.interrupt = g_interrupt, .run = g_run, .stop = g_stop};
 
 /* A poke: something this vCPU polls or spins on changed. */
+/* A poke (something this vCPU polls or spins on changed) or a spin budget used up. */
 static void cpu_event(struct sim_entity *ent, unsigned kind, const union sim_payload *p)
 {
 	(void)kind;
@@ -320,8 +362,7 @@ static void cpu_event(struct sim_entity *ent, unsigned kind, const union sim_pay
 			c->attached = NULL;
 			gos_cpu_continue(c);
 		} else if (c->spinning) {
-			c->spinning = false;
-			vhw_spin(c->cpu, false);
+			gos_spin_end(c);
 			gos_cpu_continue(c);
 		}
 	});
@@ -371,6 +412,7 @@ static void vcpu_added(void *kernel, struct vhw_cpu *vc)
 	gos_domains_init(k);
 	sim_entity_add(k->sim, &c->ent, &cpu_ops, c->name);
 	sim_timer_init(&c->poke, &c->ent, CPU_EV_POKE);
+	sim_timer_init(&c->spin_timer, &c->ent, CPU_EV_SPIN);
 	vhw_set_guest(vc, &guest_ops, c); /* its first run() programs its timer */
 }
 

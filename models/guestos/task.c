@@ -48,8 +48,7 @@ void gos_op_done(struct gos_task *t)
 		return;
 	}
 	gos_task_op_finished(t);
-	if (t->cpu && t->cpu->curr == t && t->cpu != t->k->ctx)
-		gos_poke(t->cpu); /* it spins on this operation: let it see */
+	gos_op_notify(t); /* it may spin on this operation: let it see */
 }
 
 void gos_op_block(struct gos_task *t)
@@ -79,11 +78,72 @@ static bool attach(struct gos_cpu *c, struct gos_task *t)
 	return true;
 }
 
-static bool spin(struct gos_cpu *c)
+/* ---- operation classes: what resume() asked for ---- */
+
+void gos_op_spin(struct gos_task *t, sim_time_t until)
 {
-	c->spinning = true;
-	vhw_spin(c->cpu, true);
-	return true;
+	t->call_next = GOS_CALL_SPIN;
+	t->call_until = until;
+}
+
+void gos_op_halt(struct gos_task *t) { t->call_next = GOS_CALL_HALT; }
+
+void gos_op_hypercall(struct gos_task *t, enum vhw_hypercall kind)
+{
+	t->call_next = GOS_CALL_HYPERCALL;
+	t->call_hc = kind;
+}
+
+void gos_op_notify(struct gos_task *t)
+{
+	if (t->cpu && t->cpu->curr == t && t->cpu != t->k->ctx)
+		gos_poke(t->cpu); /* if it spins, it looks again now; otherwise at its next step */
+}
+
+void gos_op_kick(struct gos_task *t)
+{
+	if (t->cpu && t->cpu != t->k->ctx)
+		gos_send_ipi(t->k, t->cpu, GOS_VEC_RESCHED);
+}
+
+sim_time_t gos_op_spun(const struct gos_task *t) { return t->op_spun; }
+void gos_task_preempt_disable(struct gos_task *t) { t->preempt_off++; }
+
+void gos_task_preempt_enable(struct gos_task *t)
+{
+	SIM_ASSERT(t->k->sim, t->preempt_off > 0);
+	t->preempt_off--;
+}
+
+sim_time_t gos_task_cpu_true_steal(const struct gos_task *t) { return t->cpu ? vhw_true_steal(t->cpu->cpu) : 0; }
+bool gos_task_on_cpu(const struct gos_task *t) { return t->cpu && t->cpu->curr == t && t->cpu->in_guest; }
+
+/* The task is inside an operation of a class: let the class decide, then do what it asked. */
+static bool step_call(struct gos_cpu *c, struct gos_task *t)
+{
+	if (!t->op.cls->resume) {
+		gos_spin_begin(c, SIM_TIME_MAX);
+		return true;
+	}
+	t->call_next = GOS_CALL_NONE;
+	t->op.cls->resume(t);
+	if (t->phase != GOS_PH_CALL || t->state != GOS_T_RUNNING)
+		return false; /* ended or blocked */
+	switch (t->call_next) {
+	case GOS_CALL_SPIN:
+		gos_spin_begin(c, t->call_until);
+		return true;
+	case GOS_CALL_HALT:
+		vhw_halt(c->cpu);
+		return true;
+	case GOS_CALL_HYPERCALL:
+		vhw_hypercall(c->cpu, t->call_hc);
+		return true;
+	case GOS_CALL_NONE:
+		break;
+	}
+	sim_bug(c->k->sim, &t->ent, "operation class %s resumed without a decision", t->op.cls->name);
+	return false;
 }
 
 /* Carries out the operation the program just gave; true when the vCPU is now busy. */
@@ -165,13 +225,14 @@ bool gos_task_step(struct gos_cpu *c, struct gos_task *t)
 	case GOS_PH_SHOOTDOWN:
 		return gos_tlb_step(c, t);
 	case GOS_PH_CALL:
-		return spin(c); /* the class ends it (gos_op_done) or blocks it */
+		return step_call(c, t);
 	case GOS_PH_NEXT:
 		break;
 	}
 	t->op = (struct gos_op){0};
 	t->program->next(t, t->arg, &t->op);
 	t->op_start = gos_now(c->k);
+	t->op_spun = 0;
 	return start_op(c, t);
 }
 

@@ -82,8 +82,7 @@ bool gos_tlb_step(struct gos_cpu *c, struct gos_task *t)
 		return true;
 	}
 	if (c->sd.pending > 0) {
-		c->spinning = true; /* csd_lock_wait: on-CPU, interrupts enabled */
-		vhw_spin(c->cpu, true);
+		gos_spin_begin(c, SIM_TIME_MAX); /* csd_lock_wait: on-CPU, interrupts enabled */
 		return true;
 	}
 	k->shootdowns++;
