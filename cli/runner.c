@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cli/runner.h"
+#include "models/guestos/lock.h"
 #include "workloads/workload.h"
 
 /* One simulated machine: a sim, a host, a hypervisor, the kernels and workloads of its VMs. */
@@ -260,7 +261,26 @@ static void vm_metrics(struct run_output *o, struct world *w, guint v, double sp
 	put(o, scope, "intercepts", (double)ic, "count");
 	put(o, scope, "hypercalls", (double)hc, "count");
 	put(o, scope, "interrupts_delivered", (double)c.interrupts, "count");
-	put(o, scope, "lhp_events", 0, "count");  /* no spinlocks modelled yet (the spinlock issue) */
+	uint64_t lhp = 0;
+	for (uint32_t i = 0; i < gos_nlocks(k); i++) {
+		struct gos_lock *l = gos_lock_at(k, i);
+		struct gos_lock_stats ls;
+		gos_lock_stats(l, &ls);
+		lhp += ls.lhp_events;
+		char *lscope = g_strdup_printf("lock:%s/%s", vm->name, gos_lock_name(l));
+		put(o, lscope, "acquisitions", (double)ls.acquisitions, "count");
+		put(o, lscope, "contended", (double)ls.contended, "count");
+		put(o, lscope, "lhp_events", (double)ls.lhp_events, "count");
+		put(o, lscope, "lwp_events", (double)ls.lwp_events, "count");
+		put(o, lscope, "pv_halts", (double)ls.pv_halts, "count");
+		put(o, lscope, "pv_kicks", (double)ls.pv_kicks, "count");
+		put(o, lscope, "long_spin_waits", (double)ls.long_spin_waits, "count");
+		put(o, lscope, "spin_ns", ns(ls.spin), "ns");
+		put_hist_ns(o, lscope, "wait", ls.wait);
+		put_hist_ns(o, lscope, "hold", ls.hold);
+		g_free(lscope);
+	}
+	put(o, scope, "lhp_events", (double)lhp, "count");
 	put(o, scope, "io_ops", 0, "ops");        /* no devices yet (the I/O issue) */
 	put(o, scope, "io_bytes", 0, "bytes");
 	/* the guest's view */

@@ -10,6 +10,7 @@
 
 #include "cli/jsonpos.h"
 #include "cli/scenario.h"
+#include "models/guestos/lock.h"
 #include "workloads/workload.h"
 
 G_DEFINE_QUARK(scenario-error-quark, scenario_error)
@@ -77,6 +78,12 @@ static const struct param guest_keys[] = {
 	{"migration_cost", PARAM_TIME, "\"500us\"", 0, 1e10, NULL, "ns", "cache-hot threshold for balancing", NULL, 0},
 	{"busy_factor", PARAM_INT, "16", 1, 1024, NULL, NULL, "balance interval multiplier on busy vCPUs", NULL, 0},
 	{"tlb_flush", PARAM_ENUM, "\"auto\"", 0, 0, "auto|ipi|pv|hypercall", NULL, "TLB shootdown method (docs/guestos.md)", NULL, 0},
+	{"spinlock", PARAM_ENUM, "\"qspinlock\"", 0, 0, "tas|ticket|qspinlock|pv-qspinlock|hyperv", NULL,
+	 "the kernel's spinlock kind (docs/locks.md)", NULL, 0},
+	{"spin_pause_cycles", PARAM_INT, "40", 1, 100000, NULL, "cycles", "one spin-loop iteration (PAUSE and re-read) [R]", NULL, 0},
+	{"pv_spin_threshold", PARAM_INT, "32768", 1, 1e9, NULL, "iterations", "pv-qspinlock: spins before halting (SPIN_THRESHOLD [S])", NULL, 0},
+	{"long_spin_threshold", PARAM_INT, "2047", 1, 1e9, NULL, "iterations",
+	 "hyperv: spins before HvCallNotifyLongSpinWait (TLFS [S])", NULL, 0},
 	{"costs", PARAM_OBJECT, "{}", 0, 0, NULL, NULL, "guest cost overrides by name, ns (docs/guestos.md)", gos_cost_keys, 0},
 	{NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
 };
@@ -432,6 +439,12 @@ static void bind_guest(struct gos_config *g, const cJSON *j)
 	g->migration_cost = param_time(j, "migration_cost");
 	g->busy_factor = (uint32_t)param_int(j, "busy_factor");
 	gos_tlb_flush_parse(param_string(j, "tlb_flush"), &g->tlb_flush);
+	enum gos_lock_kind lk;
+	gos_lock_kind_parse(param_string(j, "spinlock"), &lk);
+	g->spinlock = (int)lk;
+	g->spin_pause_cycles = (uint32_t)param_int(j, "spin_pause_cycles");
+	g->pv_spin_threshold = (uint32_t)param_int(j, "pv_spin_threshold");
+	g->long_spin_threshold = (uint32_t)param_int(j, "long_spin_threshold");
 	for (const cJSON *k = obj(j, "costs")->child; k; k = k->next)
 		gos_cost_set(g->cost_ns, k->string, (uint64_t)k->valuedouble);
 }

@@ -12,6 +12,7 @@ static const struct wl_kind *const kinds[] = {
 	&wl_kind_cpu,
 	&wl_kind_open_poisson,
 	&wl_kind_closed_loop,
+	&wl_kind_locks,
 	NULL,
 };
 

@@ -103,5 +103,6 @@ struct gos_task *wl_task_new(const struct wl_env *env, const char *role, uint32_
 extern const struct wl_kind wl_kind_cpu;
 extern const struct wl_kind wl_kind_open_poisson;
 extern const struct wl_kind wl_kind_closed_loop;
+extern const struct wl_kind wl_kind_locks;
 
 #endif /* WORKLOADS_WL_INT_H */

@@ -68,6 +68,13 @@ struct gos_task {
 	sim_time_t call_until;      /* GOS_CALL_SPIN */
 	enum vhw_hypercall call_hc; /* GOS_CALL_HYPERCALL */
 	uint32_t preempt_off;       /* spinlocks held */
+	/* waiting for a lock (lock.c) */
+	struct gos_lock *lock_wait;
+	GList lock_link;            /* in the lock's waiters */
+	sim_time_t lock_asked;      /* when it asked */
+	sim_time_t lock_budget;     /* on-CPU spin at which the waiter halts / notifies (pv, hyperv) */
+	sim_time_t lock_grant_steal; /* its vCPU's steal when the lock was handed to it */
+	bool lock_granted, lock_halted;
 	sim_timer_t start_timer;
 	/* accounting marks */
 	sim_time_t slice_exec;      /* guest-clock run time since it was picked */
@@ -144,6 +151,7 @@ struct gos_kernel {
 	GPtrArray *tasks;           /* struct gos_task *, owned */
 	struct gos_cpu *ctx;        /* the vCPU whose guest code is running, or NULL */
 	GPtrArray *scratch;         /* balance.c's candidate list, reused (no allocation per pass) */
+	GPtrArray *locks;           /* struct gos_lock *, owned (lock.c) */
 	bool bare_metal;
 	enum gos_tlb_flush tlb;     /* resolved */
 	sim_time_t tick_period;
@@ -235,6 +243,9 @@ void gos_tlb_interrupt(struct gos_cpu *c);
 /* Kernel work done: acknowledge the handled requests. */
 void gos_tlb_ack(struct gos_cpu *c);
 enum gos_tlb_flush gos_tlb_resolve(const struct gos_kernel *k);
+
+/* ---- lock.c ---- */
+void gos_lock_free(struct gos_lock *l);
 
 /* ---- stats.c ---- */
 void gos_stats_init(struct gos_kernel *k);

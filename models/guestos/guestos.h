@@ -31,7 +31,9 @@ struct gos_task;
 	X(IRQ, "irq", 500, "R: interrupt entry/exit and the handler of a reschedule IPI")               \
 	X(TICK, "tick", 1500, "R: scheduler_tick, accounting and timer softirq")                        \
 	X(TLB_FLUSH, "tlb_flush", 1000, "R: a local TLB flush and the shootdown handler")               \
-	X(MIGRATION, "migration", 10000, "R: cache refill of a migrated task (REFERENCE 8: half a vCPU switch refill)")
+	X(MIGRATION, "migration", 10000, "R: cache refill of a migrated task (REFERENCE 8: half a vCPU switch refill)") \
+	X(LOCK, "lock", 20, "R: an uncontended atomic read-modify-write (take or release a lock)")                \
+	X(LOCK_HANDOFF, "lock_handoff", 100, "R: the lock's cache line moving to the next owner")
 enum gos_cost {
 #define X(id, name, def, src) GOS_COST_##id,
 	GOS_COSTS(X)
@@ -66,6 +68,10 @@ struct gos_config {
 	sim_time_t migration_cost;    /* a task that ran more recently is cache hot (500 us, fair.c) */
 	uint32_t busy_factor;         /* balance interval multiplier on busy vCPUs (16) */
 	enum gos_tlb_flush tlb_flush; /* (auto) */
+	int spinlock;                 /* enum gos_lock_kind of the kernel's spinlocks (lock.h; qspinlock) */
+	uint32_t spin_pause_cycles;   /* cycles per spin-loop iteration (PAUSE + re-read; 40 [R]) */
+	uint32_t pv_spin_threshold;   /* pv-qspinlock: iterations before halting (1 << 15, SPIN_THRESHOLD [S]) */
+	uint32_t long_spin_threshold; /* hyperv: iterations before HvCallNotifyLongSpinWait (2047 [S]) */
 	uint64_t cost_ns[GOS_NCOSTS]; /* gos_config_default fills the table above */
 };
 void gos_config_default(struct gos_config *c);

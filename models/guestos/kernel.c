@@ -51,6 +51,10 @@ void gos_config_default(struct gos_config *c)
 	c->migration_cost = 500 * SIM_PS_PER_US;
 	c->busy_factor = 16;
 	c->tlb_flush = GOS_TLB_AUTO;
+	c->spinlock = 2; /* GOS_LOCK_QSPIN */
+	c->spin_pause_cycles = 40;
+	c->pv_spin_threshold = 1u << 15;
+	c->long_spin_threshold = 2047;
 	for (int i = 0; i < GOS_NCOSTS; i++)
 		c->cost_ns[i] = costs[i].def;
 }
@@ -472,6 +476,7 @@ struct gos_kernel *gos_new(struct hv *hv, const struct hv_partition_config *part
 	k->cpus = g_ptr_array_new_with_free_func((GDestroyNotify)cpu_free);
 	k->tasks = g_ptr_array_new();
 	k->scratch = g_ptr_array_new();
+	k->locks = g_ptr_array_new_with_free_func((GDestroyNotify)gos_lock_free);
 	gos_stats_init(k);
 	k->part = hv_partition_add(hv, part, &partition_ops, k, error);
 	if (!k->part) {
@@ -495,6 +500,7 @@ void gos_free(struct gos_kernel *k)
 	}
 	g_ptr_array_free(k->tasks, TRUE);
 	g_ptr_array_free(k->scratch, TRUE);
+	g_ptr_array_free(k->locks, TRUE);
 	g_ptr_array_free(k->cpus, TRUE);
 	sim_hist_clear(&k->sd_latency);
 	g_free(k->name);
