@@ -242,11 +242,24 @@ struct gos_lock *gos_lock_at(const struct gos_kernel *k, uint32_t i) { return k-
 const char *gos_lock_name(const struct gos_lock *l) { return l->name; }
 enum gos_lock_kind gos_lock_kind(const struct gos_lock *l) { return l->kind; }
 
+/* On-CPU spin of the tasks still waiting (their waits are added to l->spin when they take it). */
+static sim_time_t waiting_spin(const struct gos_lock *l)
+{
+	sim_time_t s = 0, now = gos_now(l->k);
+	for (GList *w = l->waiters.head; w; w = w->next) {
+		const struct gos_task *t = w->data;
+		s += t->op_spun;
+		if (t->cpu && t->cpu->curr == t && t->cpu->spinning && t->cpu->in_guest)
+			s += now - t->cpu->spin_since;
+	}
+	return s;
+}
+
 void gos_lock_stats(const struct gos_lock *l, struct gos_lock_stats *out)
 {
 	*out = (struct gos_lock_stats){
 		.acquisitions = l->acquisitions, .contended = l->contended, .lhp_events = l->lhp, .lwp_events = l->lwp,
-		.pv_halts = l->pv_halts, .pv_kicks = l->pv_kicks, .long_spin_waits = l->long_spins, .spin = l->spin,
+		.pv_halts = l->pv_halts, .pv_kicks = l->pv_kicks, .long_spin_waits = l->long_spins, .spin = l->spin + waiting_spin(l),
 		.wait = &l->wait, .hold = &l->hold,
 	};
 }
