@@ -261,6 +261,9 @@ static void vm_metrics(struct run_output *o, struct world *w, guint v, double sp
 	put(o, scope, "intercepts", (double)ic, "count");
 	put(o, scope, "hypercalls", (double)hc, "count");
 	put(o, scope, "interrupts_delivered", (double)c.interrupts, "count");
+	put(o, scope, "ple_exits", (double)c.ple_exits, "count");
+	put(o, scope, "yields", (double)c.yields, "count");
+	put(o, scope, "directed_yields", (double)c.directed_yields, "count");
 	uint64_t lhp = 0;
 	for (uint32_t i = 0; i < gos_nlocks(k); i++) {
 		struct gos_lock *l = gos_lock_at(k, i);

@@ -33,6 +33,20 @@ static const struct param scheduler_keys[] = {
 	{NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
 };
 
+static const struct param spin_keys[] = {
+	{"ple", PARAM_ENUM, "\"off\"", 0, 0, "off|intel|amd", NULL,
+	 "pause-loop exiting: Intel PLE (window/gap) or the AMD pause filter (count/threshold)", NULL, 0},
+	{"ple_window", PARAM_INT, "4096", 1, 4294967295.0, NULL, "cycles", "intel: PAUSE-loop length before an exit (KVM [S])", NULL, 0},
+	{"ple_window_max", PARAM_INT, "4194304", 1, 4294967295.0, NULL, "cycles",
+	 "intel: the window doubles per exit up to this; back to ple_window at dispatch (KVM grow/shrink)", NULL, 0},
+	{"ple_gap", PARAM_INT, "128", 1, 4294967295.0, NULL, "cycles", "intel: PAUSEs further apart are not one loop (KVM [S])", NULL, 0},
+	{"pause_filter_count", PARAM_INT, "3000", 1, 65535, NULL, "PAUSEs", "amd: PAUSEs before an exit (KVM [S])", NULL, 0},
+	{"pause_filter_thresh", PARAM_INT, "128", 1, 65535, NULL, "cycles", "amd: PAUSEs further apart restart the count (KVM [S])", NULL, 0},
+	{"directed_yield", PARAM_BOOL, "true", 0, 0, NULL, NULL,
+	 "a spin exit hands the LP to a preempted VP of the same VM (kvm_vcpu_on_spin)", NULL, 0},
+	{NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
+};
+
 static const struct param root_keys[] = {
 	{"vcpus", PARAM_INT, "0", 0, 65536, NULL, NULL, "root VPs pinned to LPs 0..n-1; 0 = one per LP", NULL, 0},
 	{"weight", PARAM_INT, "100", 1, 10000, NULL, NULL, "the root's weight", NULL, 0},
@@ -47,6 +61,8 @@ static struct param hypervisor_keys[] = {
 	{"kind", PARAM_ENUM, "\"hyperv\"", 0, 0, "hyperv|kvm|none", NULL, "the platform; none = bare metal", NULL, 0},
 	{"scheduler", PARAM_OBJECT, "{}", 0, 0, NULL, NULL, "the VP scheduler", scheduler_keys, 0},
 	{"root", PARAM_OBJECT, "{}", 0, 0, NULL, NULL, "the root partition", root_keys, 0},
+	{"spin_wait", PARAM_OBJECT, "{}", 0, 0, NULL, NULL, "spin-wait handling: pause-loop exits and directed yield (docs/locks.md)",
+	 spin_keys, 0},
 	{"steal_clock", PARAM_ENUM, "\"auto\"", 0, 0, "auto|on|off", NULL,
 	 "publish steal time and the preempted flag to guests; auto: kvm yes, hyperv no (REF 4.4)", NULL, 0},
 	{"costs", PARAM_OBJECT, "{}", 0, 0, NULL, NULL, "cost overrides by name (docs/hypervisor.md)", hv_cost_keys, 0},
@@ -419,6 +435,14 @@ static bool bind_hypervisor(struct ctx *c, struct scenario *s, cJSON *h)
 	const cJSON *root = obj(h, "root");
 	s->hv.root_vcpus = (uint32_t)param_int(root, "vcpus");
 	s->hv.root_weight = (uint32_t)param_int(root, "weight");
+	const cJSON *sw = obj(h, "spin_wait");
+	s->hv.ple = param_string(sw, "ple");
+	s->hv.ple_window = (uint32_t)param_int(sw, "ple_window");
+	s->hv.ple_window_max = (uint32_t)param_int(sw, "ple_window_max");
+	s->hv.ple_gap = (uint32_t)param_int(sw, "ple_gap");
+	s->hv.pause_filter_count = (uint32_t)param_int(sw, "pause_filter_count");
+	s->hv.pause_filter_thresh = (uint32_t)param_int(sw, "pause_filter_thresh");
+	s->hv.directed_yield = param_bool(sw, "directed_yield");
 	const char *sc = param_string(h, "steal_clock");
 	s->hv.steal_clock = strcmp(sc, "on") == 0 ? 1 : strcmp(sc, "off") == 0 ? 0 : kvm ? 1 : 0; /* auto: by kind */
 	for (const cJSON *k = obj(h, "costs")->child; k; k = k->next)

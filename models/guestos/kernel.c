@@ -418,6 +418,7 @@ static void vcpu_added(void *kernel, struct vhw_cpu *vc)
 	sim_timer_init(&c->poke, &c->ent, CPU_EV_POKE);
 	sim_timer_init(&c->spin_timer, &c->ent, CPU_EV_SPIN);
 	vhw_set_guest(vc, &guest_ops, c); /* its first run() programs its timer */
+	vhw_spin_pause(vc, k->cfg.spin_pause_cycles);
 }
 
 static const struct vhw_partition_ops partition_ops = {.vcpu_added = vcpu_added};

@@ -40,6 +40,9 @@ struct hv_vp {
 	int32_t last_lp;                /* where it last ran (-1: never) */
 	int32_t pinned_lp;              /* root VPs and `none`: the only LP it may use, else -1 */
 	bool spinning;
+	uint32_t pause_cycles;          /* the guest's spin loop: cycles between PAUSEs (vhw_spin_pause) */
+	uint64_t ple_window;            /* intel: the current window (cycles), KVM's grow/reset */
+	sim_timer_t ple_timer;          /* the PAUSE loop is long enough for an exit */
 	bool root_wait;                 /* blocked until the root has handled its intercept */
 	uint64_t root_cycles;           /* root work of the intercept being forwarded */
 	struct hv_vp *ipi_target;       /* IPI delivered when the current exit ends */
@@ -80,6 +83,7 @@ struct hv_partition {
 	double mem_share;
 	uint64_t *affinity;             /* LP bitmap, or NULL = any */
 	GPtrArray *vps;                 /* struct hv_vp *, owned */
+	uint32_t last_boosted;          /* directed yield starts its search after this VP */
 	const struct vhw_partition_ops *ops;
 	void *kernel;
 };
@@ -92,6 +96,7 @@ struct hv_lp {
 	char name[24];
 	struct hv_vp *cur;              /* on the LP (any mode), or NULL when idle */
 	struct hv_vp *last;             /* the VP whose state is loaded (no switch cost to resume it) */
+	struct hv_vp *yield_to;         /* directed yield: run this VP next if it is still ready */
 	bool need_resched;
 	sim_timer_t slice_timer;
 	sim_timer_t kick_timer;         /* zero-delay reschedule request */

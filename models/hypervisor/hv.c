@@ -42,6 +42,13 @@ void hv_config_default(struct hv_config *c)
 	c->cfs_wakeup_granularity = 4 * SIM_PS_PER_MS;
 	c->cfs_balance_interval = 4 * SIM_PS_PER_MS;
 	c->steal_clock = -1;
+	c->ple = "off";
+	c->ple_window = 4096;
+	c->ple_window_max = 4096u << 10;
+	c->ple_gap = 128;
+	c->pause_filter_count = 3000;
+	c->pause_filter_thresh = 128;
+	c->directed_yield = true;
 	c->root_vcpus = 0;
 	c->root_weight = 100;
 	hv_costs_default(&c->costs);
@@ -104,6 +111,8 @@ static struct hv_vp *vp_new(struct hv_partition *p, uint32_t index)
 	vp->pinned_lp = -1;
 	vp->vruntime = hv->min_vruntime;
 	vp->throttle_link.data = vp;
+	vp->pause_cycles = 40;
+	vp->ple_window = hv->cfg.ple_window;
 	vp->rq_node.id = sim_entity_count(hv->sim);
 	snprintf(vp->name, sizeof vp->name, "%s%s/vp:%u", p->is_root ? "" : "vm:", p->name, index);
 	sim_entity_add(hv->sim, &vp->ent, &hv_vp_ops, vp->name);
@@ -582,6 +591,15 @@ struct hv *hv_new(struct hw_host *host, const struct hv_config *cfg, GError **er
 		fail(error, "hypervisor: timeslice and period must be positive");
 		return NULL;
 	}
+	const char *ple = cfg->ple ? cfg->ple : "off";
+	if (strcmp(ple, "off") != 0 && strcmp(ple, "intel") != 0 && strcmp(ple, "amd") != 0) {
+		fail(error, "hypervisor: unknown pause-loop exiting '%s' (expected off, intel or amd)", ple);
+		return NULL;
+	}
+	if (cfg->ple_window < 1 || cfg->ple_window_max < cfg->ple_window || cfg->pause_filter_count < 1) {
+		fail(error, "hypervisor: ple_window must be positive and at most ple_window_max; pause_filter_count positive");
+		return NULL;
+	}
 	if (cfg->root_weight < 1 || cfg->root_weight > 10000) {
 		fail(error, "hypervisor: root weight %u outside 1..10000", cfg->root_weight);
 		return NULL;
@@ -703,6 +721,9 @@ void hv_partition_counters(const struct hv_partition *p, struct hv_counters *out
 		out->migrations += c.migrations;
 		out->exits += c.exits;
 		out->interrupts += c.interrupts;
+		out->ple_exits += c.ple_exits;
+		out->yields += c.yields;
+		out->directed_yields += c.directed_yields;
 		for (int k = 0; k < VHW_NHYPERCALLS; k++)
 			out->hypercalls[k] += c.hypercalls[k];
 		for (int k = 0; k < VHW_NINTERCEPTS; k++)

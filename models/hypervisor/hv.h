@@ -44,6 +44,19 @@ struct hv_config {
 	 * classic/core (Hyper-V exposes neither to Linux guests; REFERENCE 4.4), never under none.
 	 */
 	int steal_clock;
+	/*
+	 * Spinning guests (REFERENCE 3.2): pause-loop exiting. "off" (default), "intel" (PLE: an exit
+	 * after ple_window cycles of a PAUSE loop whose PAUSEs are at most ple_gap cycles apart; the
+	 * window doubles at each PLE exit up to ple_window_max and returns to ple_window when the VP
+	 * is dispatched again, as KVM does) or "amd" (pause filter: an exit after pause_filter_count
+	 * PAUSEs at most pause_filter_thresh cycles apart). The loop's PAUSE spacing is the guest's
+	 * (vhw_spin_pause). The exit yields the LP, to a preempted VP of the same partition when
+	 * directed_yield (KVM's kvm_vcpu_on_spin).
+	 */
+	const char *ple;
+	uint32_t ple_window, ple_window_max, ple_gap;    /* 4096, 4096 x 2^10, 128 cycles */
+	uint32_t pause_filter_count, pause_filter_thresh; /* 3000 PAUSEs, 128 cycles */
+	bool directed_yield;          /* (default true) */
 	uint32_t root_vcpus;          /* root VPs, pinned 1:1 to LPs 0..n-1; 0 = one per LP */
 	uint32_t root_weight;         /* (default 100) */
 	struct hv_costs costs;        /* overrides: hv_costs_set(&cfg.costs, name, value) */
@@ -112,6 +125,9 @@ struct hv_counters {
 	sim_time_t hypervisor_run;    /* LP time in the hypervisor on its behalf (exits, switches) */
 	sim_time_t wait;              /* time ready but not running (CPU wait time; the steal clock) */
 	uint64_t dispatches, preemptions, migrations, exits, interrupts;
+	uint64_t ple_exits;           /* pause-loop exits (also counted as intercepts of kind pause) */
+	uint64_t yields;              /* exits that gave the LP away (PLE, pause, long spin wait, yield) */
+	uint64_t directed_yields;     /* of which handed the LP to a preempted VP of the same partition */
 	uint64_t hypercalls[VHW_NHYPERCALLS];
 	uint64_t intercepts[VHW_NINTERCEPTS];
 };

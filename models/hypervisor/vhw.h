@@ -90,8 +90,11 @@ void vhw_set_guest(struct vhw_cpu *c, const struct vhw_guest_ops *ops, void *gue
 void vhw_compute(struct vhw_cpu *c, struct hw_work *w);
 /* Detaches the running work early (settled) and returns it; NULL if none. */
 struct hw_work *vhw_compute_stop(struct vhw_cpu *c);
-/* Spinning: on-CPU time without progress, accounted as spin until vhw_spin(c, false). */
+/* Spinning: on-CPU time without progress, accounted as spin until vhw_spin(c, false). A spin
+   long enough may take a pause-loop exit (hv_config.ple): stop() then run() as for any exit. */
 void vhw_spin(struct vhw_cpu *c, bool spinning);
+/* The guest's spin loops PAUSE every `cycles` cycles (what PLE's gap sees; default 40). Any time. */
+void vhw_spin_pause(struct vhw_cpu *c, uint32_t cycles);
 /* The vCPU halts; it blocks until an interrupt arrives (at once if one is pending). */
 void vhw_halt(struct vhw_cpu *c);
 /* A hypercall: an exit handled by the hypervisor; run() follows when it is done. */

@@ -15,7 +15,7 @@
 
 #include "models/hypervisor/hv-int.h"
 
-enum { VP_EV_EXIT_DONE = 1, VP_EV_STIMER, LP_EV_SLICE, LP_EV_KICK };
+enum { VP_EV_EXIT_DONE = 1, VP_EV_STIMER, VP_EV_PLE, LP_EV_SLICE, LP_EV_KICK };
 
 static sim_time_t now_of(const struct hv *hv) { return sim_now(hv->sim); }
 static sim_time_t cost(const struct hv *hv, enum hv_cost k) { return hv->cfg.costs.ps[k]; }
@@ -112,6 +112,7 @@ void hv_lp_kick(struct hv_lp *lp)
 
 static void enter_guest(struct hv_vp *vp);
 static void lp_schedule(struct hv_lp *lp);
+static void ple_exit(struct hv_vp *vp);
 
 static void lp_idle(struct hv_lp *lp)
 {
@@ -146,6 +147,7 @@ static void dispatch(struct hv_lp *lp, struct hv_vp *vp)
 	vp->last_lp = (int32_t)lp->id;
 	vp->run_start = now;
 	vp->mode_since = now;
+	vp->ple_window = hv->cfg.ple_window;
 	arm_slice(lp, vp);
 	bool switched = lp->last != vp;
 	lp->last = vp;
@@ -165,6 +167,7 @@ static void vp_leave_lp(struct hv_vp *vp)
 {
 	struct hv_lp *lp = vp->lp;
 	vp_account(vp);
+	sim_timer_cancel(vp->hv->sim, &vp->ple_timer);
 	if (vp->mode == HV_MODE_GUEST) {
 		hw_lp_stop(lp->hw);
 		vp->mode = HV_MODE_EXIT;
@@ -202,7 +205,15 @@ static void lp_schedule(struct hv_lp *lp)
 			hv->sched->enqueue(hv, prev, HV_WHY_PREEMPT);
 		}
 	}
-	struct hv_vp *next = hv->sched->pick(hv, lp, prev && !yielding && !prev->throttled ? prev : NULL);
+	struct hv_vp *next = NULL, *boost = lp->yield_to;
+	lp->yield_to = NULL;
+	if (yielding && boost && boost->state == HV_VP_READY && !boost->throttled && hv_vp_allowed(hv, boost, lp)) {
+		hv->sched->dequeue(hv, boost); /* directed yield: the preempted sibling runs here now */
+		next = boost;
+		prev->c.directed_yields++;
+	} else {
+		next = hv->sched->pick(hv, lp, prev && !yielding && !prev->throttled ? prev : NULL);
+	}
 	if (yielding && !prev->throttled) {
 		/* a yield gives the LP to anyone else first; the yielder is queued after the pick */
 		hv->sched->enqueue(hv, prev, HV_WHY_YIELD);
@@ -267,6 +278,7 @@ static void begin_exit(struct hv_vp *vp, sim_time_t ps, enum hv_after after)
 	SIM_ASSERT(hv->sim, vp->state == HV_VP_RUNNING && vp->mode == HV_MODE_GUEST);
 	vp_account(vp);
 	hw_lp_stop(vp->lp->hw);
+	sim_timer_cancel(hv->sim, &vp->ple_timer);
 	vp->mode = HV_MODE_EXIT;
 	vp->after = after;
 	if (!hv->bare_metal)
@@ -308,6 +320,7 @@ static void exit_done(struct hv_vp *vp)
 		lp_schedule(lp);
 		return;
 	case HV_AFTER_YIELD:
+		vp->c.yields++;
 		lp_schedule(lp);
 		return;
 	case HV_AFTER_RESUME:
@@ -402,6 +415,7 @@ void hv_vp_stop(struct hv_vp *vp)
 		break;
 	}
 	sim_timer_cancel(hv->sim, &vp->stimer);
+	sim_timer_cancel(hv->sim, &vp->ple_timer);
 	memset(vp->pending, 0, sizeof vp->pending);
 	vp->ipi_target = NULL;
 	vp->root_wait = false;
@@ -418,6 +432,8 @@ static void vp_event(struct sim_entity *ent, unsigned kind, const union sim_payl
 	struct hv_vp *vp = sim_container_of(ent, struct hv_vp, ent);
 	if (kind == VP_EV_EXIT_DONE)
 		exit_done(vp);
+	else if (kind == VP_EV_PLE)
+		ple_exit(vp);
 	else
 		hv_vp_raise(vp, VHW_VEC_TIMER);
 }
@@ -453,6 +469,7 @@ void hv_vp_timers_init(struct hv_vp *vp)
 {
 	sim_timer_init(&vp->exit_timer, &vp->ent, VP_EV_EXIT_DONE);
 	sim_timer_init(&vp->stimer, &vp->ent, VP_EV_STIMER);
+	sim_timer_init(&vp->ple_timer, &vp->ent, VP_EV_PLE);
 }
 
 void hv_lp_timers_init(struct hv_lp *lp)
@@ -486,6 +503,60 @@ void vhw_compute(struct vhw_cpu *c, struct hw_work *w)
 
 struct hw_work *vhw_compute_stop(struct vhw_cpu *c) { return hw_lp_stop(in_guest(c)->lp->hw); }
 
+/* ---- pause-loop exiting (hv_config.ple) ---- */
+
+/* Time of PAUSE loop before a pause-loop exit, or SIM_TIME_MAX when the loop takes none. */
+static sim_time_t ple_after(const struct hv_vp *vp)
+{
+	const struct hv *hv = vp->hv;
+	const char *ple = hv->cfg.ple ? hv->cfg.ple : "off";
+	uint64_t cycles;
+	if (hv->bare_metal || strcmp(ple, "off") == 0)
+		return SIM_TIME_MAX;
+	if (strcmp(ple, "intel") == 0) {
+		if (vp->pause_cycles > hv->cfg.ple_gap)
+			return SIM_TIME_MAX; /* PAUSEs too far apart: not a loop to PLE */
+		cycles = vp->ple_window;
+	} else {
+		if (vp->pause_cycles > hv->cfg.pause_filter_thresh)
+			return SIM_TIME_MAX;
+		cycles = (uint64_t)hv->cfg.pause_filter_count * vp->pause_cycles;
+	}
+	sim_time_t t = SIM_TIME_MAX;
+	sim_time_from_cycles(cycles, vp->lp->hw->khz, &t);
+	return t;
+}
+
+/* A preempted VP of the same partition to hand the LP to (round robin, as kvm_vcpu_on_spin). */
+static struct hv_vp *yield_candidate(struct hv_vp *vp)
+{
+	struct hv_partition *p = vp->part;
+	uint32_t n = p->vps->len;
+	for (uint32_t i = 1; i <= n; i++) {
+		uint32_t j = (p->last_boosted + i) % n;
+		struct hv_vp *t = p->vps->pdata[j];
+		if (t != vp && t->state == HV_VP_READY && !t->throttled && hv_vp_allowed(vp->hv, t, vp->lp)) {
+			p->last_boosted = j;
+			return t;
+		}
+	}
+	return NULL;
+}
+
+static void ple_exit(struct hv_vp *vp)
+{
+	struct hv *hv = vp->hv;
+	if (vp->state != HV_VP_RUNNING || vp->mode != HV_MODE_GUEST || !vp->spinning)
+		return;
+	vp->c.ple_exits++;
+	vp->c.intercepts[VHW_IC_PAUSE]++;
+	uint64_t grown = vp->ple_window * 2;
+	vp->ple_window = grown > hv->cfg.ple_window_max ? hv->cfg.ple_window_max : grown;
+	if (hv->cfg.directed_yield)
+		vp->lp->yield_to = yield_candidate(vp);
+	begin_exit(vp, cost(hv, HV_COST_INTERCEPT_HV), HV_AFTER_YIELD);
+}
+
 void vhw_spin(struct vhw_cpu *c, bool spinning)
 {
 	struct hv_vp *vp = in_guest(c);
@@ -495,7 +566,14 @@ void vhw_spin(struct vhw_cpu *c, bool spinning)
 	vp_account(vp);
 	vp->spinning = spinning;
 	hw_lp_set_cat(vp->lp->hw, vp_cat(vp));
+	sim_time_t after = spinning ? ple_after(vp) : SIM_TIME_MAX;
+	if (after == SIM_TIME_MAX)
+		sim_timer_cancel(vp->hv->sim, &vp->ple_timer);
+	else
+		sim_timer_arm(vp->hv->sim, &vp->ple_timer, now_of(vp->hv) + after);
 }
+
+void vhw_spin_pause(struct vhw_cpu *c, uint32_t cycles) { hv_vp_of(c)->pause_cycles = cycles ? cycles : 1; }
 
 void vhw_halt(struct vhw_cpu *c)
 {

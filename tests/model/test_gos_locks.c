@@ -56,15 +56,16 @@ static const struct gos_program other = {.next = other_next};
 
 struct lock_result {
 	double sections_per_s, spin_share;
-	uint64_t lhp, lwp, halts, long_spins;
+	uint64_t lhp, lwp, halts, long_spins, ple_exits, directed;
 };
 
 /* 8 threads on an 8-vCPU VM, 4 locks; `others` extra VMs of 8 vCPUs share the 8 LPs. */
-static struct lock_result run_locks(const char *policy, enum gos_lock_kind kind, uint32_t others)
+static struct lock_result run_locks_tweaked(const char *policy, enum gos_lock_kind kind, uint32_t others,
+					      void (*tweak)(struct hv_config *))
 {
 	static const uint32_t lps[] = {0, 1, 2, 3, 4, 5, 6, 7};
 	struct gost t;
-	gost_init(&t, 9, policy, NULL); /* LP 8 for the root */
+	gost_init(&t, 9, policy, tweak); /* LP 8 for the root */
 	struct gos_config gc;
 	gos_config_default(&gc);
 	gc.spinlock = (int)kind;
@@ -108,12 +109,19 @@ static struct lock_result run_locks(const char *policy, enum gos_lock_kind kind,
 		sections += th[i].sections;
 	r.sections_per_s = (double)sections / 1.1; /* counted from time 0 */
 	r.spin_share = hc.guest_run ? (double)spin / (double)hc.guest_run : 0;
-	cr_log_info("%-8s %-12s %u others: %.0f sections/s, spin %.1f%% of guest time, lhp %llu, lwp %llu, "
-		    "pv halts %llu, long-spin waits %llu", policy, gos_lock_kind_name(kind), others, r.sections_per_s,
-		    100 * r.spin_share, (unsigned long long)r.lhp, (unsigned long long)r.lwp, (unsigned long long)r.halts,
-		    (unsigned long long)r.long_spins);
+	r.ple_exits = hc.ple_exits, r.directed = hc.directed_yields;
+	cr_log_info("%-8s %-12s %u others%s: %.0f sections/s, spin %.1f%% of guest time, lhp %llu, lwp %llu, "
+		    "pv halts %llu, long-spin waits %llu, ple exits %llu, directed yields %llu", policy,
+		    gos_lock_kind_name(kind), others, tweak ? " (ple)" : "", r.sections_per_s, 100 * r.spin_share,
+		    (unsigned long long)r.lhp, (unsigned long long)r.lwp, (unsigned long long)r.halts,
+		    (unsigned long long)r.long_spins, (unsigned long long)r.ple_exits, (unsigned long long)r.directed);
 	gost_fini(&t);
 	return r;
+}
+
+static struct lock_result run_locks(const char *policy, enum gos_lock_kind kind, uint32_t others)
+{
+	return run_locks_tweaked(policy, kind, others, NULL);
 }
 
 /* Bare metal and 1:1 on dedicated LPs: no holder is ever descheduled; the spin is the contention's. */
@@ -222,4 +230,44 @@ Test(gos_locks, spin_budgets_count_on_cpu_time_only)
 	hv_vp_counters(hv_partition_vp(gos_partition(k), 1), &hc);
 	cr_expect_gt(hc.wait, 100 * SIM_PS_PER_MS, "the waiter's VP was descheduled while waiting");
 	gost_fini(&t);
+}
+
+/* Hypervisor-side: pause-loop exits with directed yield (KVM's defaults), Intel and AMD. */
+static void intel_ple(struct hv_config *c) { c->ple = "intel"; }
+static void amd_ple(struct hv_config *c) { c->ple = "amd"; }
+static void intel_ple_no_boost(struct hv_config *c)
+{
+	c->ple = "intel";
+	c->directed_yield = false;
+}
+
+Test(gos_locks, pause_loop_exits_and_directed_yield_cut_spin)
+{
+	struct lock_result plain = run_locks("classic", GOS_LOCK_QSPIN, 1);
+	struct lock_result intel = run_locks_tweaked("classic", GOS_LOCK_QSPIN, 1, intel_ple);
+	struct lock_result amd = run_locks_tweaked("classic", GOS_LOCK_QSPIN, 1, amd_ple);
+	struct lock_result yield_only = run_locks_tweaked("classic", GOS_LOCK_QSPIN, 1, intel_ple_no_boost);
+	cr_expect_gt(intel.ple_exits, 0);
+	cr_expect_gt(intel.directed, 0);
+	cr_expect_lt(intel.spin_share, plain.spin_share);
+	cr_expect_gt(intel.sections_per_s, plain.sections_per_s);
+	cr_expect_lt(amd.spin_share, plain.spin_share);
+	cr_expect_gt(amd.sections_per_s, plain.sections_per_s);
+	cr_expect_eq(yield_only.directed, 0);
+	cr_expect_gt(intel.sections_per_s, yield_only.sections_per_s, "directed yield beats a plain yield");
+}
+
+/* No pause-loop exits on bare metal, and none when the guest's PAUSEs are further apart than the gap. */
+static void intel_ple_tight_gap(struct hv_config *c)
+{
+	c->ple = "intel";
+	c->ple_gap = 20; /* the guest's loop pauses every 40 cycles */
+}
+
+Test(gos_locks, pause_loop_exits_need_a_tight_loop)
+{
+	struct lock_result wide = run_locks_tweaked("classic", GOS_LOCK_QSPIN, 1, intel_ple_tight_gap);
+	cr_expect_eq(wide.ple_exits, 0);
+	struct lock_result bare = run_locks_tweaked("none", GOS_LOCK_QSPIN, 0, intel_ple);
+	cr_expect_eq(bare.ple_exits, 0);
 }
