@@ -264,6 +264,7 @@ static void vm_metrics(struct run_output *o, struct world *w, guint v, double sp
 	put(o, scope, "ple_exits", (double)c.ple_exits, "count");
 	put(o, scope, "yields", (double)c.yields, "count");
 	put(o, scope, "directed_yields", (double)c.directed_yields, "count");
+	put(o, scope, "costops", (double)c.costops, "count");
 	uint64_t lhp = 0;
 	for (uint32_t i = 0; i < gos_nlocks(k); i++) {
 		struct gos_lock *l = gos_lock_at(k, i);

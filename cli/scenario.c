@@ -30,6 +30,9 @@ static const struct param scheduler_keys[] = {
 	{"cfs_min_granularity", PARAM_TIME, "\"3ms\"", 1000, 1e11, NULL, "ns", "cfs: minimum slice", NULL, 0},
 	{"cfs_wakeup_granularity", PARAM_TIME, "\"4ms\"", 0, 1e11, NULL, "ns", "cfs: wakeup preemption granularity", NULL, 0},
 	{"cfs_balance_interval", PARAM_TIME, "\"4ms\"", 1000, 1e11, NULL, "ns", "cfs: periodic balancing", NULL, 0},
+	{"coschedule_skew", PARAM_TIME, "0", 0, 1e11, NULL, "ns",
+	 "relaxed co-scheduling: co-stop a VP this far ahead of its slowest runnable sibling (0 = off; 3ms VMware-like [R])",
+	 NULL, 0},
 	{NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
 };
 
@@ -432,6 +435,7 @@ static bool bind_hypervisor(struct ctx *c, struct scenario *s, cJSON *h)
 	s->hv.cfs_min_granularity = param_time(sch, "cfs_min_granularity");
 	s->hv.cfs_wakeup_granularity = param_time(sch, "cfs_wakeup_granularity");
 	s->hv.cfs_balance_interval = param_time(sch, "cfs_balance_interval");
+	s->hv.coschedule_skew = param_time(sch, "coschedule_skew");
 	const cJSON *root = obj(h, "root");
 	s->hv.root_vcpus = (uint32_t)param_int(root, "vcpus");
 	s->hv.root_weight = (uint32_t)param_int(root, "weight");

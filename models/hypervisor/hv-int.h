@@ -61,6 +61,8 @@ struct hv_vp {
 	sim_time_t used;                /* run time in the current enforcement period */
 	bool throttled;                 /* out of limit budget until the next period */
 	GList throttle_link;            /* in hv->throttled */
+	bool costop;                    /* co-stopped: ahead of its siblings by more than the skew */
+	GList costop_link;              /* in hv->costopped while ready */
 
 	/* accounting */
 	sim_time_t mode_since;
@@ -145,12 +147,22 @@ struct hv {
 	bool *lp_taken;                 /* `none`: LPs given to a guest CPU */
 	sim_timer_t period_timer;
 	GQueue throttled;               /* VPs out of budget until the next period */
+	GQueue costopped;               /* ready VPs held back by relaxed co-scheduling (costop.c) */
+	sim_timer_t costop_timer;
 	uint64_t min_vruntime;          /* monotone floor for waking VPs (classic/core) */
 	struct sim_reset_hook reset_hook;
 	bool started;                   /* the run has started */
 	GPtrArray *actions;             /* struct hv_action *, owned: the timeline */
 	void *root_data;                /* root.c */
 };
+
+/* ---- relaxed co-scheduling (costop.c) ---- */
+/* Every skew/4: co-stop VPs that lead their partition's slowest runnable VP by more than the
+   skew, co-start them when it has caught up to half the skew. */
+void hv_costop_check(struct hv *hv);
+/* A ready VP that is co-stopped is parked instead of queued; true if it was. */
+bool hv_costop_park(struct hv *hv, struct hv_vp *vp);
+void hv_costop_forget(struct hv *hv, struct hv_vp *vp); /* it stops being ready */
 
 /* ---- mechanism services for the policies (hv.c) ---- */
 

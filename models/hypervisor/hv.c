@@ -15,7 +15,7 @@
 #include "models/hypervisor/hv-int.h"
 
 #define HV_ERROR (g_quark_from_static_string("hv-config-error"))
-enum { HV_EV_PERIOD = 1, HV_EV_ACTION };
+enum { HV_EV_PERIOD = 1, HV_EV_ACTION, HV_EV_COSTOP };
 
 static bool fail(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 static bool fail(GError **error, const char *fmt, ...)
@@ -531,6 +531,13 @@ bool hv_action_schedule(struct hv *hv, const struct hv_action *a, GError **error
 
 /* ---- the hypervisor entity ---- */
 
+/* Relaxed co-scheduling looks every quarter skew (at least every 100 us). */
+static sim_time_t costop_interval(const struct hv *hv)
+{
+	sim_time_t i = hv->cfg.coschedule_skew / 4;
+	return i < 100 * SIM_PS_PER_US ? 100 * SIM_PS_PER_US : i;
+}
+
 static void hv_start(struct sim_entity *ent)
 {
 	struct hv *hv = sim_container_of(ent, struct hv, ent);
@@ -542,11 +549,18 @@ static void hv_start(struct sim_entity *ent)
 	}
 	if (!hv->bare_metal)
 		sim_timer_arm(hv->sim, &hv->period_timer, sim_now(hv->sim) + hv->cfg.period);
+	if (!hv->bare_metal && hv->cfg.coschedule_skew > 0)
+		sim_timer_arm(hv->sim, &hv->costop_timer, sim_now(hv->sim) + costop_interval(hv));
 }
 
 static void hv_event(struct sim_entity *ent, unsigned kind, const union sim_payload *pl)
 {
 	struct hv *hv = sim_container_of(ent, struct hv, ent);
+	if (kind == HV_EV_COSTOP) {
+		hv_costop_check(hv);
+		sim_timer_arm(hv->sim, &hv->costop_timer, sim_now(hv->sim) + costop_interval(hv));
+		return;
+	}
 	if (kind == HV_EV_PERIOD) {
 		hv_period_start(hv);
 		sim_timer_arm(hv->sim, &hv->period_timer, sim_now(hv->sim) + hv->cfg.period);
@@ -626,6 +640,8 @@ struct hv *hv_new(struct hw_host *host, const struct hv_config *cfg, GError **er
 	}
 	sim_entity_add(sim, &hv->ent, &hv_ops, "hv");
 	sim_timer_init(&hv->period_timer, &hv->ent, HV_EV_PERIOD);
+	sim_timer_init(&hv->costop_timer, &hv->ent, HV_EV_COSTOP);
+	g_queue_init(&hv->costopped);
 	hv->lps = g_new0(struct hv_lp, hv->nlps);
 	for (uint32_t i = 0; i < hv->nlps; i++) {
 		struct hv_lp *lp = &hv->lps[i];
@@ -724,6 +740,7 @@ void hv_partition_counters(const struct hv_partition *p, struct hv_counters *out
 		out->ple_exits += c.ple_exits;
 		out->yields += c.yields;
 		out->directed_yields += c.directed_yields;
+		out->costops += c.costops;
 		for (int k = 0; k < VHW_NHYPERCALLS; k++)
 			out->hypercalls[k] += c.hypercalls[k];
 		for (int k = 0; k < VHW_NINTERCEPTS; k++)

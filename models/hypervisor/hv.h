@@ -57,6 +57,12 @@ struct hv_config {
 	uint32_t ple_window, ple_window_max, ple_gap;    /* 4096, 4096 x 2^10, 128 cycles */
 	uint32_t pause_filter_count, pause_filter_thresh; /* 3000 PAUSEs, 128 cycles */
 	bool directed_yield;          /* (default true) */
+	/*
+	 * Relaxed co-scheduling (VMware style): a VP that has run more than coschedule_skew beyond
+	 * the slowest runnable VP of its partition is co-stopped until that one catches up to half
+	 * the skew; halted VPs do not hold the others back. 0 (default) = off; VMware-like: 3 ms [R].
+	 */
+	sim_time_t coschedule_skew;
 	uint32_t root_vcpus;          /* root VPs, pinned 1:1 to LPs 0..n-1; 0 = one per LP */
 	uint32_t root_weight;         /* (default 100) */
 	struct hv_costs costs;        /* overrides: hv_costs_set(&cfg.costs, name, value) */
@@ -128,6 +134,7 @@ struct hv_counters {
 	uint64_t ple_exits;           /* pause-loop exits (also counted as intercepts of kind pause) */
 	uint64_t yields;              /* exits that gave the LP away (PLE, pause, long spin wait, yield) */
 	uint64_t directed_yields;     /* of which handed the LP to a preempted VP of the same partition */
+	uint64_t costops;             /* co-stopped by relaxed co-scheduling */
 	uint64_t hypercalls[VHW_NHYPERCALLS];
 	uint64_t intercepts[VHW_NINTERCEPTS];
 };

@@ -90,6 +90,8 @@ static void vp_ready(struct hv_vp *vp, enum hv_why why)
 		g_queue_push_tail_link(&hv->throttled, &vp->throttle_link);
 		return;
 	}
+	if (hv_costop_park(hv, vp))
+		return;
 	hv->sched->enqueue(hv, vp, why);
 }
 
@@ -201,20 +203,24 @@ static void lp_schedule(struct hv_lp *lp)
 		if (hv_vp_budget_left(hv, prev) == 0) {
 			prev->throttled = true;
 			g_queue_push_tail_link(&hv->throttled, &prev->throttle_link);
+		} else if (hv_costop_park(hv, prev)) {
+			/* co-stopped: waits for its siblings */
 		} else if (!yielding) {
 			hv->sched->enqueue(hv, prev, HV_WHY_PREEMPT);
 		}
 	}
 	struct hv_vp *next = NULL, *boost = lp->yield_to;
 	lp->yield_to = NULL;
-	if (yielding && boost && boost->state == HV_VP_READY && !boost->throttled && hv_vp_allowed(hv, boost, lp)) {
+	bool parked = prev && (prev->throttled || prev->costop);
+	if (yielding && boost && boost->state == HV_VP_READY && !boost->throttled && !boost->costop &&
+	    hv_vp_allowed(hv, boost, lp)) {
 		hv->sched->dequeue(hv, boost); /* directed yield: the preempted sibling runs here now */
 		next = boost;
 		prev->c.directed_yields++;
 	} else {
-		next = hv->sched->pick(hv, lp, prev && !yielding && !prev->throttled ? prev : NULL);
+		next = hv->sched->pick(hv, lp, prev && !yielding && !parked ? prev : NULL);
 	}
-	if (yielding && !prev->throttled) {
+	if (yielding && !parked) {
 		/* a yield gives the LP to anyone else first; the yielder is queued after the pick */
 		hv->sched->enqueue(hv, prev, HV_WHY_YIELD);
 		if (!next)
@@ -364,7 +370,7 @@ void hv_period_start(struct hv *hv)
 	while ((l = g_queue_pop_head_link(&hv->throttled))) {
 		struct hv_vp *vp = l->data;
 		vp->throttled = false;
-		if (vp->state == HV_VP_READY)
+		if (vp->state == HV_VP_READY && !hv_costop_park(hv, vp))
 			hv->sched->enqueue(hv, vp, HV_WHY_UNTHROTTLE);
 	}
 	if (hv->sched->period)
@@ -407,6 +413,8 @@ void hv_vp_stop(struct hv_vp *vp)
 		vp->c.wait += now_of(hv) - vp->ready_since;
 		if (vp->throttled)
 			g_queue_unlink(&hv->throttled, &vp->throttle_link);
+		else if (vp->costop)
+			hv_costop_forget(hv, vp);
 		else
 			hv->sched->dequeue(hv, vp);
 		vp->throttled = false;
@@ -416,6 +424,7 @@ void hv_vp_stop(struct hv_vp *vp)
 	}
 	sim_timer_cancel(hv->sim, &vp->stimer);
 	sim_timer_cancel(hv->sim, &vp->ple_timer);
+	vp->costop = false;
 	memset(vp->pending, 0, sizeof vp->pending);
 	vp->ipi_target = NULL;
 	vp->root_wait = false;
@@ -535,7 +544,7 @@ static struct hv_vp *yield_candidate(struct hv_vp *vp)
 	for (uint32_t i = 1; i <= n; i++) {
 		uint32_t j = (p->last_boosted + i) % n;
 		struct hv_vp *t = p->vps->pdata[j];
-		if (t != vp && t->state == HV_VP_READY && !t->throttled && hv_vp_allowed(vp->hv, t, vp->lp)) {
+		if (t != vp && t->state == HV_VP_READY && !t->throttled && !t->costop && hv_vp_allowed(vp->hv, t, vp->lp)) {
 			p->last_boosted = j;
 			return t;
 		}
