@@ -64,7 +64,8 @@ struct gos_task {
 	struct gos_op op;           /* the current operation */
 	sim_time_t op_start;
 	sim_time_t op_spun;         /* on-CPU spin time inside the current operation */
-	enum { GOS_CALL_NONE, GOS_CALL_SPIN, GOS_CALL_HALT, GOS_CALL_HYPERCALL } call_next; /* asked by resume() */
+	enum { GOS_CALL_NONE, GOS_CALL_SPIN, GOS_CALL_HALT, GOS_CALL_HYPERCALL, GOS_CALL_INTERCEPT } call_next; /* asked by resume() */
+	enum vhw_intercept call_ic; /* GOS_CALL_INTERCEPT */
 	sim_time_t call_until;      /* GOS_CALL_SPIN */
 	enum vhw_hypercall call_hc; /* GOS_CALL_HYPERCALL */
 	uint32_t preempt_off;       /* spinlocks held */
@@ -152,6 +153,7 @@ struct gos_kernel {
 	struct gos_cpu *ctx;        /* the vCPU whose guest code is running, or NULL */
 	GPtrArray *scratch;         /* balance.c's candidate list, reused (no allocation per pass) */
 	GPtrArray *locks;           /* struct gos_lock *, owned (lock.c) */
+	struct { gos_irq_fn fn; void *arg; } irq[256]; /* drivers' interrupt handlers */
 	bool bare_metal;
 	enum gos_tlb_flush tlb;     /* resolved */
 	sim_time_t tick_period;

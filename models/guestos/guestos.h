@@ -163,10 +163,14 @@ void gos_op_spin(struct gos_task *t, sim_time_t until);
 void gos_op_halt(struct gos_task *t);
 /* From resume(): make a hypercall (e.g. VHW_HC_LONG_SPIN_WAIT); resume() runs when it returns. */
 void gos_op_hypercall(struct gos_task *t, enum vhw_hypercall kind);
+/* From resume(): an intercept (a device register access: io_port, mmio); resume() runs after it. */
+void gos_op_intercept(struct gos_task *t, enum vhw_intercept kind);
 /* From anywhere: the operation's condition may have changed; resume() runs soon if t spins. */
 void gos_op_notify(struct gos_task *t);
 /* From the running context: kick t's vCPU out of a gos_op_halt (an IPI, an exit on the sender). */
 void gos_op_kick(struct gos_task *t);
+/* The argument of t's current operation (op.arg), for operation classes. */
+void *gos_task_op_arg(const struct gos_task *t);
 /* On-CPU spin time of t in its current operation. */
 sim_time_t gos_op_spun(const struct gos_task *t);
 /* A spinlock held: the task is not preempted while the count is positive. */
@@ -179,6 +183,20 @@ bool gos_task_on_cpu(const struct gos_task *t);
 /* The kernel a task belongs to and the simulation (for op classes and workloads). */
 struct gos_kernel *gos_task_kernel(const struct gos_task *t);
 struct sim *gos_sim(const struct gos_kernel *k);
+
+/* ---- device interrupts (drivers) ---- */
+
+/*
+ * A driver's interrupt handler for `vector` (not the kernel's own: timer, reschedule, call). It
+ * runs in the interrupted vCPU's context, after the irq entry cost; it may add kernel work
+ * (gos_irq_work) and wake tasks. Vectors 0x30..0xdf are free for drivers.
+ */
+typedef void (*gos_irq_fn)(struct gos_kernel *k, uint32_t cpu, void *arg);
+bool gos_irq_register(struct gos_kernel *k, unsigned vector, gos_irq_fn fn, void *arg);
+/* Kernel work of `cycles` on vCPU `cpu` (from its interrupt handler or its tasks' operations). */
+void gos_irq_work(struct gos_kernel *k, uint32_t cpu, double cycles);
+/* The vhw_cpu of a vCPU (for devices that raise its interrupts). */
+struct vhw_cpu *gos_cpu_vhw(const struct gos_kernel *k, uint32_t cpu);
 
 /* ---- metrics (up to now; warm-up resets them) ---- */
 

@@ -314,12 +314,16 @@ static void g_interrupt(struct vhw_cpu *vc, unsigned vector)
 			gos_tlb_interrupt(c);
 			break;
 		case GOS_VEC_RESCHED:
-		default:
 			gos_kwork_add(c, GOS_COST_IRQ);
 			if (c->nohz_kick) {
 				c->nohz_kick = false;
 				gos_balance_nohz(c);
 			}
+			break;
+		default:
+			gos_kwork_add(c, GOS_COST_IRQ);
+			if (c->k->irq[vector].fn)
+				c->k->irq[vector].fn(c->k, c->index, c->k->irq[vector].arg);
 			break;
 		}
 	});
@@ -507,6 +511,24 @@ void gos_free(struct gos_kernel *k)
 	g_free(k->name);
 	g_free(k);
 }
+
+bool gos_irq_register(struct gos_kernel *k, unsigned vector, gos_irq_fn fn, void *arg)
+{
+	if (vector < 0x30 || vector > 0xdf || k->irq[vector].fn)
+		return false;
+	k->irq[vector].fn = fn;
+	k->irq[vector].arg = arg;
+	return true;
+}
+
+void gos_irq_work(struct gos_kernel *k, uint32_t cpu, double cycles)
+{
+	struct gos_cpu *c = gos_cpu_at(k, cpu);
+	SIM_ASSERT(k->sim, !c->attached || c->attached != &c->kwork);
+	c->kwork.cycles += cycles;
+}
+
+struct vhw_cpu *gos_cpu_vhw(const struct gos_kernel *k, uint32_t cpu) { return gos_cpu_at(k, cpu)->cpu; }
 
 struct hv_partition *gos_partition(const struct gos_kernel *k) { return k->part; }
 uint32_t gos_ncpus(const struct gos_kernel *k) { return k->cpus->len; }

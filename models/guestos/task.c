@@ -94,6 +94,12 @@ void gos_op_hypercall(struct gos_task *t, enum vhw_hypercall kind)
 	t->call_hc = kind;
 }
 
+void gos_op_intercept(struct gos_task *t, enum vhw_intercept kind)
+{
+	t->call_next = GOS_CALL_INTERCEPT;
+	t->call_ic = kind;
+}
+
 void gos_op_notify(struct gos_task *t)
 {
 	if (t->cpu && t->cpu->curr == t && t->cpu != t->k->ctx)
@@ -107,6 +113,7 @@ void gos_op_kick(struct gos_task *t)
 }
 
 sim_time_t gos_op_spun(const struct gos_task *t) { return t->op_spun; }
+void *gos_task_op_arg(const struct gos_task *t) { return t->op.arg; }
 void gos_task_preempt_disable(struct gos_task *t) { t->preempt_off++; }
 
 void gos_task_preempt_enable(struct gos_task *t)
@@ -138,6 +145,9 @@ static bool step_call(struct gos_cpu *c, struct gos_task *t)
 		return true;
 	case GOS_CALL_HYPERCALL:
 		vhw_hypercall(c->cpu, t->call_hc);
+		return true;
+	case GOS_CALL_INTERCEPT:
+		vhw_intercept(c->cpu, t->call_ic);
 		return true;
 	case GOS_CALL_NONE:
 		break;
