@@ -9,6 +9,7 @@
 
 #include "cli/runner.h"
 #include "models/guestos/lock.h"
+#include "models/io/disk.h"
 #include "workloads/workload.h"
 
 /* One simulated machine: a sim, a host, a hypervisor, the kernels and workloads of its VMs. */
@@ -19,6 +20,7 @@ struct world {
 	GPtrArray *vms;               /* const struct scn_vm * */
 	GPtrArray *kernels;           /* struct gos_kernel * */
 	GPtrArray *wl;                /* struct wl_inst * */
+	GPtrArray *disks;             /* per VM: GPtrArray of struct io_disk * */
 };
 
 struct wl_inst {
@@ -38,6 +40,14 @@ static void world_free(struct world *w)
 	}
 	for (guint i = 0; w->kernels && i < w->kernels->len; i++)
 		gos_free(w->kernels->pdata[i]);
+	for (guint i = 0; w->disks && i < w->disks->len; i++) {
+		GPtrArray *ds = w->disks->pdata[i];
+		for (guint j = 0; j < ds->len; j++)
+			io_disk_free(ds->pdata[j]);
+		g_ptr_array_free(ds, TRUE);
+	}
+	if (w->disks)
+		g_ptr_array_free(w->disks, TRUE);
 	if (w->host)
 		hw_host_free(w->host);
 	if (w->sim)
@@ -51,7 +61,7 @@ static void world_free(struct world *w)
 }
 
 static bool add_vm(struct world *w, const struct scenario *s, const struct scn_vm *vm,
-		   const struct hv_partition_config *pc, uint64_t seed, GError **error)
+		   const struct hv_partition_config *pc, uint64_t seed, bool native, GError **error)
 {
 	char where[32];
 	snprintf(where, sizeof where, "/vms/%u", vm->index);
@@ -62,10 +72,25 @@ static bool add_vm(struct world *w, const struct scenario *s, const struct scn_v
 	}
 	g_ptr_array_add(w->kernels, k);
 	g_ptr_array_add(w->vms, (gpointer)vm);
+	GPtrArray *disks = g_ptr_array_new();
+	g_ptr_array_add(w->disks, disks);
+	for (guint i = 0; vm->disks && i < vm->disks->len; i++) {
+		struct io_disk_config dc = g_array_index(vm->disks, struct io_disk_config, i);
+		if (native)
+			dc.path = IO_PATH_NATIVE; /* the twin's devices are its own */
+		struct io_disk *d = io_disk_new(k, w->hv, &dc, error);
+		if (!d) {
+			char dwhere[48];
+			snprintf(dwhere, sizeof dwhere, "/vms/%u/devices/%u", vm->index, i);
+			scenario_locate_error(s, dwhere, error);
+			return false;
+		}
+		g_ptr_array_add(disks, d);
+	}
 	uint32_t i = 0;
 	for (const cJSON *j = vm->workloads ? vm->workloads->child : NULL; j; j = j->next, i++) {
 		const struct wl_kind *kind = wl_kind_find(cJSON_GetObjectItemCaseSensitive(j, "kind")->valuestring);
-		struct wl_env env = {.k = k, .vm = vm->name, .index = i, .seed = seed, .khz = s->host.khz};
+		struct wl_env env = {.k = k, .vm = vm->name, .index = i, .seed = seed, .khz = s->host.khz, .disks = disks};
 		void *inst = kind->create(&env, j, error);
 		if (!inst) {
 			scenario_locate_error(s, where, error);
@@ -85,6 +110,7 @@ static bool world_init(struct world *w, const struct scenario *s, uint64_t seed,
 	w->vms = g_ptr_array_new();
 	w->kernels = g_ptr_array_new();
 	w->wl = g_ptr_array_new();
+	w->disks = g_ptr_array_new();
 	w->sim = sim_new(seed);
 	w->host = hw_host_new(w->sim, hc, error);
 	if (!w->host) {
@@ -104,7 +130,7 @@ static bool build_virtual(struct world *w, const struct scenario *s, uint64_t se
 		return false;
 	for (guint i = 0; i < s->vms->len; i++) {
 		const struct scn_vm *vm = s->vms->pdata[i];
-		if (!add_vm(w, s, vm, &vm->part, seed, error))
+		if (!add_vm(w, s, vm, &vm->part, seed, false, error))
 			return false;
 	}
 	for (guint i = 0; i < s->timeline->len; i++) {
@@ -142,7 +168,7 @@ static bool build_twin(struct world *w, const struct scenario *s, const struct s
 		return false;
 	struct hv_partition_config pc = vm->part;
 	pc.affinity = NULL, pc.naffinity = 0, pc.numa_node = -1, pc.reserve = 0, pc.limit = 100, pc.start = true;
-	return add_vm(w, s, vm, &pc, seed, error);
+	return add_vm(w, s, vm, &pc, seed, true, error);
 }
 
 /* ---- metrics ---- */
@@ -285,8 +311,30 @@ static void vm_metrics(struct run_output *o, struct world *w, guint v, double sp
 		g_free(lscope);
 	}
 	put(o, scope, "lhp_events", (double)lhp, "count");
-	put(o, scope, "io_ops", 0, "ops");        /* no devices yet (the I/O issue) */
-	put(o, scope, "io_bytes", 0, "bytes");
+	uint64_t io_ops = 0, io_bytes = 0;
+	GPtrArray *disks = w->disks->pdata[v];
+	for (guint i = 0; i < disks->len; i++) {
+		struct io_disk_stats ds;
+		io_disk_stats(disks->pdata[i], &ds);
+		io_ops += ds.ios, io_bytes += ds.bytes;
+		char *dscope = g_strdup_printf("dev:%s/%s", vm->name, io_disk_name(disks->pdata[i]));
+		double n = ds.ios ? (double)ds.ios : NAN;
+		put(o, dscope, "ios", (double)ds.ios, "ops");
+		put(o, dscope, "iops", span_s > 0 ? (double)ds.ios / span_s : 0, "ops/s");
+		put(o, dscope, "bytes_per_s", span_s > 0 ? (double)ds.bytes / span_s : 0, "bytes/s");
+		put(o, dscope, "signals_per_io", (double)ds.signals / n, "");
+		put(o, dscope, "interrupts_per_io", (double)ds.guest_interrupts / n, "");
+		put(o, dscope, "ring_full_stalls", (double)ds.ring_full_stalls, "count");
+		put(o, dscope, "vsp_batches", (double)ds.vsp_batches, "count");
+		put(o, dscope, "exits_per_io", (double)c.exits / n, "");
+		put(o, dscope, "intercepts_per_io", (double)ic / n, "");
+		put(o, dscope, "guest_cpu_ns_per_io", ns(c.guest_run + c.hypervisor_run) / n, "ns");
+		put(o, dscope, "root_cpu_ns_per_io", ds.root_ns / n, "ns");
+		put_hist_ns(o, dscope, "latency", ds.latency);
+		g_free(dscope);
+	}
+	put(o, scope, "io_ops", (double)io_ops, "ops");
+	put(o, scope, "io_bytes", (double)io_bytes, "bytes");
 	/* the guest's view */
 	struct gos_kernel_stats ks;
 	gos_kernel_stats(k, &ks);

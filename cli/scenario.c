@@ -11,6 +11,7 @@
 #include "cli/jsonpos.h"
 #include "cli/scenario.h"
 #include "models/guestos/lock.h"
+#include "models/io/disk.h"
 #include "workloads/workload.h"
 
 G_DEFINE_QUARK(scenario-error-quark, scenario_error)
@@ -107,6 +108,26 @@ static const struct param guest_keys[] = {
 	{NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
 };
 
+static struct param disk_cost_keys[IO_DISK_NCOSTS + 1];
+
+static const struct param device_keys[] = {
+	{"name", PARAM_STRING, "\"disk0\"", 0, 0, NULL, NULL, "the device's name in the VM (workloads name it; scope dev:VM/NAME)", NULL, 0},
+	{"kind", PARAM_ENUM, "\"disk\"", 0, 0, "disk", NULL, "a block device (networking arrives with the rest of the I/O issue)", NULL, 0},
+	{"path", PARAM_ENUM, "\"synthetic\"", 0, 0, "native|sriov|synthetic|emulated", NULL,
+	 "how the guest reaches it (docs/io.md); the bare-metal twin uses native", NULL, 0},
+	{"queues", PARAM_INT, "64", 1, 65536, NULL, NULL, "device submission queues", NULL, 0},
+	{"queue_depth", PARAM_INT, "1024", 1, 65536, NULL, NULL, "entries per queue", NULL, 0},
+	{"parallelism", PARAM_INT, "32", 1, 65536, NULL, NULL, "media operations in flight at once [R]", NULL, 0},
+	{"read_latency", PARAM_TIME, "\"80us\"", 0, 1e10, NULL, "ns", "media time of a read [R]", NULL, 0},
+	{"write_latency", PARAM_TIME, "\"20us\"", 0, 1e10, NULL, "ns", "media time of a write (write cache) [R]", NULL, 0},
+	{"bandwidth", PARAM_BYTES, "3200000000", 1, 1e12, NULL, "bytes/s", "transfer link (PCIe 3 x4 less overhead) [R]", NULL, 0},
+	{"ring_size", PARAM_BYTES, "\"128KiB\"", 4096, 1073741824, NULL, "bytes", "synthetic: VMBus ring per direction (storvsc [S])", NULL, 0},
+	{"ide_accesses", PARAM_INT, "7", 1, 1000, NULL, NULL, "emulated: register accesses per transfer (REFERENCE 5.4 [M])", NULL, 0},
+	{"ide_isr_accesses", PARAM_INT, "2", 0, 1000, NULL, NULL, "emulated: register accesses in the interrupt handler [R]", NULL, 0},
+	{"costs", PARAM_OBJECT, "{}", 0, 0, NULL, NULL, "path cost overrides by name, ns (docs/io.md)", disk_cost_keys, 0},
+	{NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
+};
+
 static const struct param vm_keys[] = {
 	{"name", PARAM_STRING, NULL, 0, 0, NULL, NULL, "unique name (copies get -1, -2, ...)", NULL, 0},
 	{"count", PARAM_INT, "1", 1, 1024, NULL, NULL, "identical copies of this VM", NULL, 0},
@@ -120,7 +141,7 @@ static const struct param vm_keys[] = {
 	{"memory_bound", PARAM_NUMBER, "0", 0, 1, NULL, NULL, "memory-bound share of the VM's own work", NULL, 0},
 	{"start", PARAM_BOOL, "true", 0, 0, NULL, NULL, "running from time 0 (else a start action)", NULL, 0},
 	{"guest", PARAM_OBJECT, "{}", 0, 0, NULL, NULL, "the guest kernel", guest_keys, 0},
-	{"devices", PARAM_ARRAY, "[]", 0, 0, NULL, NULL, "virtual devices (the I/O issue; must be empty today)", NULL, PARAM_ANY},
+	{"devices", PARAM_ARRAY, "[]", 0, 0, NULL, NULL, "virtual devices (disks; docs/io.md)", device_keys, 0},
 	{"workload", PARAM_ANY, "null", 0, 0, NULL, NULL, "one workload: {\"kind\": ..., parameters} (see Workloads)", NULL, 0},
 	{"workloads", PARAM_ARRAY, "null", 0, 0, NULL, NULL, "several workloads (instead of workload)", NULL, PARAM_ANY},
 	{NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
@@ -157,7 +178,7 @@ static const struct param top_keys[] = {
 	{NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
 };
 
-static char *cost_defaults[HV_NCOSTS + GOS_NCOSTS];
+static char *cost_defaults[HV_NCOSTS + GOS_NCOSTS + IO_DISK_NCOSTS];
 
 static void costs_tables_init(void)
 {
@@ -177,6 +198,14 @@ static void costs_tables_init(void)
 		gos_cost_keys[i] = (struct param){gos_cost_name((enum gos_cost)i), PARAM_INT, cost_defaults[HV_NCOSTS + i],
 						  i == GOS_COST_SYSCALL ? 1 : 0, 1e12, NULL, "ns",
 						  gos_cost_source((enum gos_cost)i), NULL, 0};
+	}
+	struct io_disk_config dc;
+	io_disk_config_default(&dc);
+	for (int i = 0; i < IO_DISK_NCOSTS; i++) {
+		char **slot = &cost_defaults[HV_NCOSTS + GOS_NCOSTS + i];
+		*slot = g_strdup_printf("%llu", (unsigned long long)dc.cost_ns[i]);
+		disk_cost_keys[i] = (struct param){io_disk_cost_name((enum io_disk_cost)i), PARAM_INT, *slot, 0, 1e12, NULL,
+						   "ns", io_disk_cost_source((enum io_disk_cost)i), NULL, 0};
 	}
 	g_once_init_leave(&done, 1);
 }
@@ -351,12 +380,6 @@ static bool check_vm_extras(struct ctx *c, cJSON *vm, const char *ptr)
 		if (!ok)
 			return false;
 	}
-	if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(vm, "devices")) > 0) {
-		char *p = g_strdup_printf("%s/devices", ptr);
-		fail_at(c, p, "device models are not built yet (they arrive with the I/O issue)");
-		g_free(p);
-		return false;
-	}
 	return true;
 }
 
@@ -479,6 +502,8 @@ static void bind_guest(struct gos_config *g, const cJSON *j)
 
 static void vm_free(struct scn_vm *v)
 {
+	if (v->disks)
+		g_array_free(v->disks, TRUE);
 	g_free(v->name);
 	g_free(v->affinity);
 	g_free(v);
@@ -517,6 +542,27 @@ static bool bind_vms(struct ctx *c, struct scenario *s, const cJSON *vms)
 				m->part.naffinity = naff;
 			}
 			bind_guest(&m->guest, obj(v, "guest"));
+			m->disks = g_array_new(FALSE, FALSE, sizeof(struct io_disk_config));
+			for (const cJSON *dv = obj(v, "devices")->child; dv; dv = dv->next) {
+				struct io_disk_config dc;
+				io_disk_config_default(&dc);
+				dc.name = param_string(dv, "name");
+				io_path_parse(param_string(dv, "path"), &dc.path);
+				dc.device.queues = (uint32_t)param_int(dv, "queues");
+				dc.device.queue_depth = (uint32_t)param_int(dv, "queue_depth");
+				dc.device.parallelism = (uint32_t)param_int(dv, "parallelism");
+				dc.device.read_latency = param_time(dv, "read_latency");
+				dc.device.write_latency = param_time(dv, "write_latency");
+				dc.device.bandwidth = param_bytes(dv, "bandwidth");
+				dc.ring_size = (uint32_t)param_bytes(dv, "ring_size");
+				dc.ide_accesses = (uint32_t)param_int(dv, "ide_accesses");
+				dc.ide_isr_accesses = (uint32_t)param_int(dv, "ide_isr_accesses");
+				for (const cJSON *k2 = obj(dv, "costs")->child; k2; k2 = k2->next)
+					for (int ci = 0; ci < IO_DISK_NCOSTS; ci++)
+						if (strcmp(k2->string, io_disk_cost_name((enum io_disk_cost)ci)) == 0)
+							dc.cost_ns[ci] = (uint64_t)k2->valuedouble;
+				g_array_append_val(m->disks, dc);
+			}
 			m->workloads = obj(v, "workloads");
 			g_ptr_array_add(s->vms, m);
 			if (g_hash_table_contains(names, m->name)) {

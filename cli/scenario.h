@@ -24,6 +24,7 @@ struct scn_vm {
 	uint32_t *affinity;               /* owned copy (part.affinity) */
 	struct gos_config guest;
 	const cJSON *workloads;           /* resolved workload objects (an array; borrowed) */
+	GArray *disks;                    /* struct io_disk_config (names borrowed from the resolved JSON) */
 };
 
 struct scn_action {

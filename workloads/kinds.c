@@ -13,6 +13,7 @@ static const struct wl_kind *const kinds[] = {
 	&wl_kind_open_poisson,
 	&wl_kind_closed_loop,
 	&wl_kind_locks,
+	&wl_kind_storage,
 	NULL,
 };
 

@@ -104,5 +104,6 @@ extern const struct wl_kind wl_kind_cpu;
 extern const struct wl_kind wl_kind_open_poisson;
 extern const struct wl_kind wl_kind_closed_loop;
 extern const struct wl_kind wl_kind_locks;
+extern const struct wl_kind wl_kind_storage;
 
 #endif /* WORKLOADS_WL_INT_H */

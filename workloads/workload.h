@@ -27,6 +27,7 @@ struct wl_env {
 	uint32_t index;               /* the workload's index in the VM's list */
 	uint64_t seed;                /* the run's master seed */
 	uint64_t khz;                 /* the host's nominal frequency, for CPU demands */
+	const GPtrArray *disks;       /* the VM's disks (struct io_disk *, models/io/disk.h); may be NULL */
 };
 
 struct wl_stats {

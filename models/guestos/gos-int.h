@@ -115,6 +115,8 @@ struct gos_cpu {
 	GArray *csd_queue;          /* uint32_t initiator vCPUs whose flush request is queued here */
 	GArray *acks;               /* uint32_t initiators to acknowledge after kwork */
 	GArray *out;                /* struct gos_ipi to send */
+	uint32_t irq_intercepts;    /* register accesses an interrupt handler left to make */
+	enum vhw_intercept irq_ic;
 	/* idle */
 	enum gos_idle idle;
 	bool is_idle;               /* no task current */

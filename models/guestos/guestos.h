@@ -195,6 +195,9 @@ typedef void (*gos_irq_fn)(struct gos_kernel *k, uint32_t cpu, void *arg);
 bool gos_irq_register(struct gos_kernel *k, unsigned vector, gos_irq_fn fn, void *arg);
 /* Kernel work of `cycles` on vCPU `cpu` (from its interrupt handler or its tasks' operations). */
 void gos_irq_work(struct gos_kernel *k, uint32_t cpu, double cycles);
+/* From an interrupt handler: `n` register accesses (intercepts of `kind`) the vCPU makes before it
+   goes on (an emulated device's status read and acknowledgement in its ISR). */
+void gos_irq_intercepts(struct gos_kernel *k, uint32_t cpu, enum vhw_intercept kind, uint32_t n);
 /* The vhw_cpu of a vCPU (for devices that raise its interrupts). */
 struct vhw_cpu *gos_cpu_vhw(const struct gos_kernel *k, uint32_t cpu);
 

@@ -262,6 +262,11 @@ void gos_cpu_continue(struct gos_cpu *c)
 			vhw_send_ipi(c->cpu, ipi.target, ipi.vector);
 			return;
 		}
+		if (c->irq_intercepts > 0) {
+			c->irq_intercepts--;
+			vhw_intercept(c->cpu, c->irq_ic);
+			return;
+		}
 		if (c->kwork.cycles > 0) {
 			c->attached = &c->kwork;
 			vhw_compute(c->cpu, &c->kwork);
@@ -526,6 +531,13 @@ void gos_irq_work(struct gos_kernel *k, uint32_t cpu, double cycles)
 	struct gos_cpu *c = gos_cpu_at(k, cpu);
 	SIM_ASSERT(k->sim, !c->attached || c->attached != &c->kwork);
 	c->kwork.cycles += cycles;
+}
+
+void gos_irq_intercepts(struct gos_kernel *k, uint32_t cpu, enum vhw_intercept kind, uint32_t n)
+{
+	struct gos_cpu *c = gos_cpu_at(k, cpu);
+	c->irq_ic = kind;
+	c->irq_intercepts += n;
 }
 
 struct vhw_cpu *gos_cpu_vhw(const struct gos_kernel *k, uint32_t cpu) { return gos_cpu_at(k, cpu)->cpu; }

@@ -26,6 +26,7 @@ struct root_vp {
 	GQueue q;                 /* struct root_req, by their links */
 	struct root *rt;
 	bool busy;                /* the head request's work has been started */
+	bool running;             /* in guest mode (between run and stop): it will look at its FIFO */
 };
 
 struct root {
@@ -63,8 +64,14 @@ static void work_done(struct hw_work *w)
 
 static const struct hw_work_ops root_work_ops = {.done = work_done};
 
-static void root_run(struct vhw_cpu *c) { start_next(c->guest); }
-static void root_stop(struct vhw_cpu *c) { (void)c; }
+static void root_run(struct vhw_cpu *c)
+{
+	struct root_vp *r = c->guest;
+	r->running = true;
+	start_next(r);
+}
+
+static void root_stop(struct vhw_cpu *c) { ((struct root_vp *)c->guest)->running = false; }
 static void root_interrupt(struct vhw_cpu *c, unsigned vector) { (void)c, (void)vector; }
 
 static const struct vhw_guest_ops root_guest_ops = {
@@ -114,6 +121,6 @@ void hv_root_submit(struct hv *hv, uint32_t near, uint64_t cycles, void (*done)(
 	struct root_req *req = l ? l->data : g_new(struct root_req, 1);
 	*req = (struct root_req){.link = {.data = req}, .cycles = cycles, .done = done, .arg = arg};
 	g_queue_push_tail_link(&r->q, &req->link);
-	if (r->q.length == 1)
-		vhw_raise(r->cpu, VHW_VEC_VMBUS); /* the root VP was idle: wake it */
+	if (r->q.length == 1 && !r->running)
+		vhw_raise(r->cpu, VHW_VEC_VMBUS); /* the root VP was idle: wake it (a running one goes on by itself) */
 }

@@ -110,7 +110,7 @@ static uint64_t rep_seed(uint64_t master, int i) { return sim_seed_derive(master
 
 Test(wl_registry, lists_and_finds_the_kinds)
 {
-	static const char *const want[] = {"cpu", "open-poisson", "closed-loop", "locks"};
+	static const char *const want[] = {"cpu", "open-poisson", "closed-loop", "locks", "storage"};
 	const struct wl_kind *const *k = wl_kinds();
 	for (size_t i = 0; i < G_N_ELEMENTS(want); i++) {
 		cr_assert_not_null(k[i], "kind %zu missing", i);
