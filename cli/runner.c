@@ -33,13 +33,7 @@ static void world_free(struct world *w)
 {
 	if (w->hv)
 		hv_free(w->hv);
-	for (guint i = 0; w->wl && i < w->wl->len; i++) {
-		struct wl_inst *x = w->wl->pdata[i];
-		x->kind->free(x->inst);
-		g_free(x);
-	}
-	for (guint i = 0; w->kernels && i < w->kernels->len; i++)
-		gos_free(w->kernels->pdata[i]);
+	/* disks first: their rings may still hold packets embedded in the workloads' I/Os */
 	for (guint i = 0; w->disks && i < w->disks->len; i++) {
 		GPtrArray *ds = w->disks->pdata[i];
 		for (guint j = 0; j < ds->len; j++)
@@ -48,6 +42,13 @@ static void world_free(struct world *w)
 	}
 	if (w->disks)
 		g_ptr_array_free(w->disks, TRUE);
+	for (guint i = 0; w->wl && i < w->wl->len; i++) {
+		struct wl_inst *x = w->wl->pdata[i];
+		x->kind->free(x->inst);
+		g_free(x);
+	}
+	for (guint i = 0; w->kernels && i < w->kernels->len; i++)
+		gos_free(w->kernels->pdata[i]);
 	if (w->host)
 		hw_host_free(w->host);
 	if (w->sim)
