@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sim/check.h"
 #include "models/hw/hw.h"
 
 struct hw_host {
@@ -201,17 +202,7 @@ double hw_numa_slowdown(const struct hw_host *h, uint32_t node, double mem_share
 
 #define HW_ERROR (g_quark_from_static_string("hw-config-error"))
 
-static bool check(bool ok, GError **error, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
-static bool check(bool ok, GError **error, const char *fmt, ...)
-{
-	if (ok)
-		return true;
-	va_list ap;
-	va_start(ap, fmt);
-	g_propagate_error(error, g_error_new_valist(HW_ERROR, 0, fmt, ap));
-	va_end(ap);
-	return false;
-}
+#define check(ok, error, ...) sim_check((ok), (error), HW_ERROR, __VA_ARGS__)
 
 struct hw_host *hw_host_new(struct sim *sim, const struct hw_config *cfg, GError **error)
 {

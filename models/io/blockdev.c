@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sim/check.h"
 #include "models/io/blockdev.h"
 
 enum { IO_EV_MEDIA_DONE = 1, IO_EV_LINK_DONE = 2 };
@@ -250,17 +251,7 @@ void io_blockdev_stats(const struct io_blockdev *d, struct io_blockdev_stats *ou
 
 /* ---- life cycle ---- */
 
-static bool check(bool ok, GError **error, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
-static bool check(bool ok, GError **error, const char *fmt, ...)
-{
-	if (ok)
-		return true;
-	va_list ap;
-	va_start(ap, fmt);
-	g_propagate_error(error, g_error_new_valist(IO_ERROR, 0, fmt, ap));
-	va_end(ap);
-	return false;
-}
+#define check(ok, error, ...) sim_check((ok), (error), IO_ERROR, __VA_ARGS__)
 
 struct io_blockdev *io_blockdev_new(struct sim *sim, const char *name, const struct io_blockdev_config *cfg,
 				    GError **error)
