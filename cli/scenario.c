@@ -558,9 +558,7 @@ static bool bind_vms(struct ctx *c, struct scenario *s, const cJSON *vms)
 				dc.ide_accesses = (uint32_t)param_int(dv, "ide_accesses");
 				dc.ide_isr_accesses = (uint32_t)param_int(dv, "ide_isr_accesses");
 				for (const cJSON *k2 = obj(dv, "costs")->child; k2; k2 = k2->next)
-					for (int ci = 0; ci < IO_DISK_NCOSTS; ci++)
-						if (strcmp(k2->string, io_disk_cost_name((enum io_disk_cost)ci)) == 0)
-							dc.cost_ns[ci] = (uint64_t)k2->valuedouble;
+					io_disk_cost_set(dc.cost_ns, k2->string, (uint64_t)k2->valuedouble);
 				g_array_append_val(m->disks, dc);
 			}
 			m->workloads = obj(v, "workloads");

@@ -8,8 +8,8 @@
  * Randomness: every draw comes from a named stream "vm:NAME/wl:I/<purpose>" seeded by the run's
  *       master seed, so the bare-metal twin of a run draws exactly the same numbers (common random
  *       numbers); rng_digest lets tests check that.
- * Kinds today: cpu, open-poisson, closed-loop (docs/workloads.md). The workloads issue adds the
- *       rest of ../shared/INTERFACES.md's table (locks, messaging, storage, rt-app, perf-sched...).
+ * Kinds today: cpu, open-poisson, closed-loop, locks, storage (docs/workloads.md). The workloads
+ *       issue adds the rest of ../shared/INTERFACES.md's table (messaging, net-*, kv, rt-app...).
  */
 #ifndef WORKLOADS_WORKLOAD_H
 #define WORKLOADS_WORKLOAD_H

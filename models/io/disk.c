@@ -33,6 +33,16 @@ static const struct {
 const char *io_disk_cost_name(enum io_disk_cost c) { return costs[c].name; }
 const char *io_disk_cost_source(enum io_disk_cost c) { return costs[c].src; }
 
+bool io_disk_cost_set(uint64_t ns[IO_DISK_NCOSTS], const char *name, uint64_t value)
+{
+	for (int i = 0; i < IO_DISK_NCOSTS; i++)
+		if (strcmp(costs[i].name, name) == 0) {
+			ns[i] = value;
+			return true;
+		}
+	return false;
+}
+
 static const char *const path_names[] = {"native", "sriov", "synthetic", "emulated"};
 const char *io_path_name(enum io_path p) { return path_names[p]; }
 
@@ -105,11 +115,11 @@ static void finish(struct io_disk *d, struct io_disk_io *io)
 	d->ios++;
 	d->bytes += io->bytes;
 	sim_hist_record(&d->latency, sim_now(d->sim) - io->start);
-	if (io->step == UINT32_MAX) {
-		io->step = 0;
+	if (io->waiting) {
+		io->waiting = false;
 		gos_task_wake(io->task); /* it waits (blocked): its operation ends */
 	} else {
-		io->step = UINT32_MAX - 1; /* completed before it waited: resume() ends the operation */
+		io->completed = true; /* completed before it waited: resume() ends the operation */
 		gos_op_notify(io->task);
 	}
 }
@@ -117,12 +127,11 @@ static void finish(struct io_disk *d, struct io_disk_io *io)
 /* The operation waits for its completion (unless that already came). */
 static void wait_for_completion(struct gos_task *t, struct io_disk_io *io)
 {
-	if (io->step == UINT32_MAX - 1) {
-		io->step = 0;
+	if (io->completed) {
 		gos_op_done(t);
 		return;
 	}
-	io->step = UINT32_MAX;
+	io->waiting = true;
 	gos_op_block(t);
 }
 
@@ -288,6 +297,7 @@ static void op_start(struct gos_task *t, const struct gos_op *op)
 	io->task = t;
 	io->start = sim_now(d->sim);
 	io->step = 0;
+	io->waiting = io->completed = false;
 	io->cpu = (uint32_t)gos_task_cpu(t);
 	gos_irq_work(d->k, io->cpu, cyc(d, IO_DISK_COST_BLK_SUBMIT));
 }
@@ -322,7 +332,7 @@ static void op_resume(struct gos_task *t)
 {
 	struct io_disk_io *io = gos_task_op_arg(t);
 	struct io_disk *d = io->disk;
-	if (io->step == UINT32_MAX - 1 || (io->step == 1 && d->cfg.path == IO_PATH_SYNTHETIC)) {
+	if (io->completed || (io->step == 1 && d->cfg.path == IO_PATH_SYNTHETIC)) {
 		wait_for_completion(t, io); /* after the signal's hypercall, or already completed */
 		return;
 	}

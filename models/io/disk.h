@@ -36,6 +36,8 @@ enum io_disk_cost {
 };
 const char *io_disk_cost_name(enum io_disk_cost c);
 const char *io_disk_cost_source(enum io_disk_cost c);
+/* Sets a cost by name (ns); false when there is no such cost. */
+bool io_disk_cost_set(uint64_t ns[IO_DISK_NCOSTS], const char *name, uint64_t value);
 
 struct io_disk_config {
 	const char *name;             /* for metrics: scope dev:NAME */
@@ -64,7 +66,8 @@ struct io_disk_io {
 	struct io_req req;
 	struct gos_task *task;
 	sim_time_t start;
-	uint32_t step, cpu, chan;
+	uint32_t step, cpu, chan;    /* step: register accesses made (emulated) / packet written (synthetic) */
+	bool waiting, completed;     /* the operation blocked for it / it completed before that */
 	struct vmbus_packet out, in;
 	GList link;
 };
