@@ -64,7 +64,9 @@ struct gos_task {
 	struct gos_op op;           /* the current operation */
 	sim_time_t op_start;
 	sim_time_t op_spun;         /* on-CPU spin time inside the current operation */
-	enum { GOS_CALL_NONE, GOS_CALL_SPIN, GOS_CALL_HALT, GOS_CALL_HYPERCALL, GOS_CALL_INTERCEPT } call_next; /* asked by resume() */
+	enum { GOS_CALL_NONE, GOS_CALL_SPIN, GOS_CALL_HALT, GOS_CALL_HYPERCALL, GOS_CALL_INTERCEPT, GOS_CALL_WORK } call_next; /* asked by resume() */
+	double call_cycles;         /* GOS_CALL_WORK */
+	bool op_waiting;            /* blocked by gos_op_wait: a gos_op_continue resumes the operation */
 	enum vhw_intercept call_ic; /* GOS_CALL_INTERCEPT */
 	sim_time_t call_until;      /* GOS_CALL_SPIN */
 	enum vhw_hypercall call_hc; /* GOS_CALL_HYPERCALL */

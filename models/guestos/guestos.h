@@ -165,6 +165,12 @@ void gos_op_halt(struct gos_task *t);
 void gos_op_hypercall(struct gos_task *t, enum vhw_hypercall kind);
 /* From resume(): an intercept (a device register access: io_port, mmio); resume() runs after it. */
 void gos_op_intercept(struct gos_task *t, enum vhw_intercept kind);
+/* From resume(): `cycles` of kernel work on t's vCPU (a driver's submit path, a copy); resume() runs after it. */
+void gos_op_work(struct gos_task *t, double cycles);
+/* From resume(): block inside the operation (a full socket buffer); gos_op_continue(t), from any
+   context, makes it runnable again and resume() then runs (gos_task_wake would end the operation). */
+void gos_op_wait(struct gos_task *t);
+void gos_op_continue(struct gos_task *t);
 /* From anywhere: the operation's condition may have changed; resume() runs soon if t spins. */
 void gos_op_notify(struct gos_task *t);
 /* From the running context: kick t's vCPU out of a gos_op_halt (an IPI, an exit on the sender). */

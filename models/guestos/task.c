@@ -24,6 +24,7 @@ void gos_task_op_finished(struct gos_task *t)
 
 void gos_task_wake_up(struct gos_task *t)
 {
+	t->op_waiting = false;
 	gos_task_op_finished(t);
 	if (t->cpu && t->cpu->curr == t) {
 		t->state = GOS_T_RUNNING; /* not switched out yet: it simply goes on */
@@ -100,6 +101,30 @@ void gos_op_intercept(struct gos_task *t, enum vhw_intercept kind)
 	t->call_ic = kind;
 }
 
+void gos_op_work(struct gos_task *t, double cycles)
+{
+	t->call_next = GOS_CALL_WORK;
+	t->call_cycles = cycles;
+}
+
+void gos_op_wait(struct gos_task *t)
+{
+	gos_op_block(t);
+	t->op_waiting = true;
+}
+
+void gos_op_continue(struct gos_task *t)
+{
+	if (t->state != GOS_T_BLOCKED || !t->op_waiting)
+		return;
+	t->op_waiting = false;
+	if (t->cpu && t->cpu->curr == t) {
+		t->state = GOS_T_RUNNING; /* not switched out yet: it goes on in its operation */
+		return;
+	}
+	gos_activate(t);
+}
+
 void gos_op_notify(struct gos_task *t)
 {
 	if (t->cpu && t->cpu->curr == t && t->cpu != t->k->ctx)
@@ -149,6 +174,9 @@ static bool step_call(struct gos_cpu *c, struct gos_task *t)
 	case GOS_CALL_INTERCEPT:
 		vhw_intercept(c->cpu, t->call_ic);
 		return true;
+	case GOS_CALL_WORK:
+		gos_irq_work(c->k, c->index, t->call_cycles);
+		return false; /* the loop runs the kernel work, then steps the task again */
 	case GOS_CALL_NONE:
 		break;
 	}

@@ -222,6 +222,8 @@ bool io_blockdev_submit(struct io_blockdev *d, uint32_t q, struct io_req *r)
 	return true;
 }
 
+uint32_t io_blockdev_queues(const struct io_blockdev *d) { return d->cfg.queues; }
+
 uint32_t io_blockdev_inflight(const struct io_blockdev *d, uint32_t q)
 {
 	g_return_val_if_fail(q < d->cfg.queues, 0);

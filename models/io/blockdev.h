@@ -86,6 +86,9 @@ void io_blockdev_free(struct io_blockdev *d);
  */
 bool io_blockdev_submit(struct io_blockdev *d, uint32_t q, struct io_req *r);
 
+/* The device's submission queues (its configuration's `queues`). */
+uint32_t io_blockdev_queues(const struct io_blockdev *d);
+
 /* Requests submitted on queue q and not yet completed. q out of range: g_return_val_if_fail, 0. */
 uint32_t io_blockdev_inflight(const struct io_blockdev *d, uint32_t q);
 

@@ -43,19 +43,6 @@ bool io_disk_cost_set(uint64_t ns[IO_DISK_NCOSTS], const char *name, uint64_t va
 	return false;
 }
 
-static const char *const path_names[] = {"native", "sriov", "synthetic", "emulated"};
-const char *io_path_name(enum io_path p) { return path_names[p]; }
-
-bool io_path_parse(const char *s, enum io_path *out)
-{
-	for (unsigned i = 0; i < G_N_ELEMENTS(path_names); i++)
-		if (strcmp(s, path_names[i]) == 0) {
-			*out = (enum io_path)i;
-			return true;
-		}
-	return false;
-}
-
 void io_disk_config_default(struct io_disk_config *c)
 {
 	memset(c, 0, sizeof *c);
@@ -148,7 +135,7 @@ static void device_done(struct io_req *r);
 static void device_submit(struct io_disk *d, struct io_disk_io *io)
 {
 	io->req = (struct io_req){.bytes = io->bytes, .write = io->write, .done = device_done};
-	uint32_t q = io->cpu % d->cfg.device.queues;
+	uint32_t q = io->cpu % io_blockdev_queues(d->dev);
 	if (!io_blockdev_submit(d->dev, q, &io->req))
 		sim_bug(d->sim, NULL, "disk %s: device queue %u is full (raise device.queue_depth)", d->name, q);
 }
@@ -384,7 +371,7 @@ static void reset(struct sim_reset_hook *h, sim_time_t now)
 struct io_disk *io_disk_new(struct gos_kernel *k, struct hv *hv, const struct io_disk_config *cfg, GError **error)
 {
 	bool bare = hv_bare_metal(hv);
-	if ((cfg->path == IO_PATH_SYNTHETIC || cfg->path == IO_PATH_EMULATED) && bare) {
+	if (io_path_needs_root(cfg->path) && bare) {
 		g_set_error(error, IO_ERROR, 0, "disk %s: the %s path needs a hypervisor (bare metal is native)", cfg->name,
 			    io_path_name(cfg->path));
 		return NULL;
@@ -397,7 +384,7 @@ struct io_disk *io_disk_new(struct gos_kernel *k, struct hv *hv, const struct io
 	d->name = g_strdup(cfg->name);
 	d->cfg.name = d->name;
 	d->khz = hw_lp_at(hv_host(hv), 0)->khz;
-	d->dev = io_blockdev_new(d->sim, d->name, &cfg->device, error);
+	d->dev = cfg->backend ? cfg->backend : io_blockdev_new(d->sim, d->name, &cfg->device, error);
 	if (!d->dev) {
 		g_free(d->name);
 		g_free(d);
@@ -437,7 +424,8 @@ void io_disk_free(struct io_disk *d)
 		vmbus_channel_fini(&d->chans[i].ch);
 	g_free(d->chans);
 	g_free(d->done_q);
-	io_blockdev_free(d->dev);
+	if (d->dev != d->cfg.backend)
+		io_blockdev_free(d->dev);
 	sim_hist_clear(&d->latency);
 	g_free(d->name);
 	g_free(d);

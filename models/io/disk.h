@@ -13,11 +13,9 @@
 
 #include "models/guestos/guestos.h"
 #include "models/io/blockdev.h"
+#include "models/io/path.h"
 #include "models/io/vmbus.h"
 
-enum io_path { IO_PATH_NATIVE, IO_PATH_SRIOV, IO_PATH_SYNTHETIC, IO_PATH_EMULATED };
-const char *io_path_name(enum io_path p);
-bool io_path_parse(const char *s, enum io_path *out);
 
 /* Path costs, X(id, name, default ns, source); all [R] unless the source says otherwise. */
 #define IO_DISK_COSTS(X)                                                                                \
@@ -42,7 +40,8 @@ bool io_disk_cost_set(uint64_t ns[IO_DISK_NCOSTS], const char *name, uint64_t va
 struct io_disk_config {
 	const char *name;             /* for metrics: scope dev:NAME */
 	enum io_path path;
-	struct io_blockdev_config device;
+	struct io_blockdev_config device; /* its own device, when backend is NULL */
+	struct io_blockdev *backend;  /* a host device shared with other disks (host.devices), or NULL */
 	uint32_t ring_size;           /* synthetic: bytes per ring direction (128 KiB, storvsc [S]) */
 	uint32_t ide_accesses;        /* emulated: register accesses to start one transfer (7 [M], REFERENCE 5.4) */
 	uint32_t ide_isr_accesses;    /* emulated: accesses in the interrupt handler (status, ack: 2 [R]) */
