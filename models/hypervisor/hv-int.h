@@ -44,6 +44,7 @@ struct hv_vp {
 	uint64_t ple_window;            /* intel: the current window (cycles), KVM's grow/reset */
 	sim_timer_t ple_timer;          /* the PAUSE loop is long enough for an exit */
 	bool root_wait;                 /* blocked until the root has handled its intercept */
+	bool irq_wake;                  /* woken from halt by an interrupt: its entry costs interrupt_delivery */
 	uint64_t root_cycles;           /* root work of the intercept being forwarded */
 	struct hv_vp *ipi_target;       /* IPI delivered when the current exit ends */
 	unsigned ipi_vector;

@@ -153,11 +153,15 @@ static void dispatch(struct hv_lp *lp, struct hv_vp *vp)
 	arm_slice(lp, vp);
 	bool switched = lp->last != vp;
 	lp->last = vp;
-	if (switched && cost(hv, HV_COST_VP_SWITCH) > 0) {
+	/* a switch loads the VP's state; a VP woken from halt on its own LP still takes the physical
+	   interrupt in the hypervisor and an entry with the virtual one injected */
+	sim_time_t entry = switched ? cost(hv, HV_COST_VP_SWITCH) : vp->irq_wake ? cost(hv, HV_COST_INTERRUPT) : 0;
+	vp->irq_wake = false;
+	if (entry > 0) {
 		vp->mode = HV_MODE_SWITCH;
 		vp->after = HV_AFTER_RESUME;
 		hw_lp_set_cat(lp->hw, HW_CAT_HYPERVISOR);
-		sim_timer_arm(hv->sim, &vp->exit_timer, now + cost(hv, HV_COST_VP_SWITCH));
+		sim_timer_arm(hv->sim, &vp->exit_timer, now + entry);
 		return;
 	}
 	vp->mode = HV_MODE_EXIT; /* entering: enter_guest switches the accounting to guest mode */
@@ -347,9 +351,10 @@ void hv_vp_raise(struct hv_vp *vp, unsigned vector)
 	if (vp->state == HV_VP_OFF)
 		return;
 	vp->pending[vector / 64] |= UINT64_C(1) << (vector % 64);
-	if (vp->state == HV_VP_BLOCKED && !vp->root_wait)
+	if (vp->state == HV_VP_BLOCKED && !vp->root_wait) {
+		vp->irq_wake = true;
 		vp_wake(vp);
-	else if (vp->state == HV_VP_RUNNING && vp->mode == HV_MODE_GUEST)
+	} else if (vp->state == HV_VP_RUNNING && vp->mode == HV_MODE_GUEST)
 		begin_exit(vp, cost(vp->hv, HV_COST_INTERRUPT), HV_AFTER_RESUME);
 }
 
