@@ -10,6 +10,7 @@
 #include "cli/runner.h"
 #include "models/guestos/lock.h"
 #include "models/io/disk.h"
+#include "models/io/net.h"
 #include "workloads/workload.h"
 
 /* One simulated machine: a sim, a host, a hypervisor, the kernels and workloads of its VMs. */
@@ -21,6 +22,8 @@ struct world {
 	GPtrArray *kernels;           /* struct gos_kernel * */
 	GPtrArray *wl;                /* struct wl_inst * */
 	GPtrArray *disks;             /* per VM: GPtrArray of struct io_disk * */
+	GPtrArray *nets;              /* per VM: GPtrArray of struct io_net * */
+	GPtrArray *blockdevs, *nics;  /* per host device (scenario.host_devices): the device, or NULL (other kind) */
 };
 
 struct wl_inst {
@@ -33,7 +36,17 @@ static void world_free(struct world *w)
 {
 	if (w->hv)
 		hv_free(w->hv);
-	/* disks first: their rings may still hold packets embedded in the workloads' I/Os */
+	/* adapters and disks first: their rings may still hold packets embedded in the workloads' I/Os,
+	   and an adapter frees its connections (the workloads must not touch theirs afterwards); then
+	   the host devices they share */
+	for (guint i = 0; w->nets && i < w->nets->len; i++) {
+		GPtrArray *ns = w->nets->pdata[i];
+		for (guint j = 0; j < ns->len; j++)
+			io_net_free(ns->pdata[j]);
+		g_ptr_array_free(ns, TRUE);
+	}
+	if (w->nets)
+		g_ptr_array_free(w->nets, TRUE);
 	for (guint i = 0; w->disks && i < w->disks->len; i++) {
 		GPtrArray *ds = w->disks->pdata[i];
 		for (guint j = 0; j < ds->len; j++)
@@ -42,6 +55,16 @@ static void world_free(struct world *w)
 	}
 	if (w->disks)
 		g_ptr_array_free(w->disks, TRUE);
+	for (guint i = 0; w->blockdevs && i < w->blockdevs->len; i++) {
+		if (w->blockdevs->pdata[i])
+			io_blockdev_free(w->blockdevs->pdata[i]);
+		if (w->nics->pdata[i])
+			io_nic_free(w->nics->pdata[i]);
+	}
+	if (w->blockdevs) {
+		g_ptr_array_free(w->blockdevs, TRUE);
+		g_ptr_array_free(w->nics, TRUE);
+	}
 	for (guint i = 0; w->wl && i < w->wl->len; i++) {
 		struct wl_inst *x = w->wl->pdata[i];
 		x->kind->free(x->inst);
@@ -73,25 +96,43 @@ static bool add_vm(struct world *w, const struct scenario *s, const struct scn_v
 	}
 	g_ptr_array_add(w->kernels, k);
 	g_ptr_array_add(w->vms, (gpointer)vm);
-	GPtrArray *disks = g_ptr_array_new();
+	GPtrArray *disks = g_ptr_array_new(), *nets = g_ptr_array_new();
 	g_ptr_array_add(w->disks, disks);
-	for (guint i = 0; vm->disks && i < vm->disks->len; i++) {
+	g_ptr_array_add(w->nets, nets);
+	char dwhere[48];
+	for (guint i = 0; i < vm->disks->len; i++) {
 		struct io_disk_config dc = g_array_index(vm->disks, struct io_disk_config, i);
+		const struct scn_devref *ref = &g_array_index(vm->disk_refs, struct scn_devref, i);
 		if (native)
 			dc.path = IO_PATH_NATIVE; /* the twin's devices are its own */
+		dc.backend = ref->backend >= 0 ? w->blockdevs->pdata[ref->backend] : NULL;
 		struct io_disk *d = io_disk_new(k, w->hv, &dc, error);
 		if (!d) {
-			char dwhere[48];
-			snprintf(dwhere, sizeof dwhere, "/vms/%u/devices/%u", vm->index, i);
+			snprintf(dwhere, sizeof dwhere, "/vms/%u/devices/%u", vm->index, ref->device);
 			scenario_locate_error(s, dwhere, error);
 			return false;
 		}
 		g_ptr_array_add(disks, d);
 	}
+	for (guint i = 0; i < vm->nets->len; i++) {
+		struct io_net_config nc = g_array_index(vm->nets, struct io_net_config, i);
+		const struct scn_devref *ref = &g_array_index(vm->net_refs, struct scn_devref, i);
+		if (native)
+			nc.path = IO_PATH_NATIVE;
+		nc.backend = ref->backend >= 0 ? w->nics->pdata[ref->backend] : NULL;
+		struct io_net *n = io_net_new(k, w->hv, &nc, error);
+		if (!n) {
+			snprintf(dwhere, sizeof dwhere, "/vms/%u/devices/%u", vm->index, ref->device);
+			scenario_locate_error(s, dwhere, error);
+			return false;
+		}
+		g_ptr_array_add(nets, n);
+	}
 	uint32_t i = 0;
 	for (const cJSON *j = vm->workloads ? vm->workloads->child : NULL; j; j = j->next, i++) {
 		const struct wl_kind *kind = wl_kind_find(cJSON_GetObjectItemCaseSensitive(j, "kind")->valuestring);
-		struct wl_env env = {.k = k, .vm = vm->name, .index = i, .seed = seed, .khz = s->host.khz, .disks = disks};
+		struct wl_env env = {.k = k, .vm = vm->name, .index = i, .seed = seed, .khz = s->host.khz, .disks = disks,
+				      .nets = nets};
 		void *inst = kind->create(&env, j, error);
 		if (!inst) {
 			scenario_locate_error(s, where, error);
@@ -112,6 +153,9 @@ static bool world_init(struct world *w, const struct scenario *s, uint64_t seed,
 	w->kernels = g_ptr_array_new();
 	w->wl = g_ptr_array_new();
 	w->disks = g_ptr_array_new();
+	w->nets = g_ptr_array_new();
+	w->blockdevs = g_ptr_array_new();
+	w->nics = g_ptr_array_new();
 	w->sim = sim_new(seed);
 	w->host = hw_host_new(w->sim, hc, error);
 	if (!w->host) {
@@ -119,9 +163,27 @@ static bool world_init(struct world *w, const struct scenario *s, uint64_t seed,
 		return false;
 	}
 	w->hv = hv_new(w->host, hvc, error);
-	if (!w->hv)
+	if (!w->hv) {
 		scenario_locate_error(s, "/hypervisor", error);
-	return w->hv != NULL;
+		return false;
+	}
+	/* the host devices, before the VMs whose devices use them (each world has its own) */
+	for (guint i = 0; i < s->host_devices->len; i++) {
+		const struct scn_hostdev *h = s->host_devices->pdata[i];
+		char *name = g_strdup_printf("host/dev:%s", h->name);
+		void *blk = h->nic ? NULL : io_blockdev_new(w->sim, name, &h->blk, error);
+		void *nic = h->nic ? io_nic_new(w->sim, &h->nic_cfg, error) : NULL;
+		g_free(name);
+		g_ptr_array_add(w->blockdevs, blk);
+		g_ptr_array_add(w->nics, nic);
+		if (!blk && !nic) {
+			char *where = g_strdup_printf("/host/devices/%s", h->name);
+			scenario_locate_error(s, where, error);
+			g_free(where);
+			return false;
+		}
+	}
+	return true;
 }
 
 /* The scenario as written. */
@@ -140,9 +202,21 @@ static bool build_virtual(struct world *w, const struct scenario *s, uint64_t se
 			const struct scn_vm *vm = s->vms->pdata[v];
 			if (!scenario_vm_matches(vm->name, a->vm))
 				continue;
-			struct hv_action act = {.at = a->at, .kind = a->kind, .partition = gos_partition(w->kernels->pdata[v]),
-						.value = a->value};
-			if (!hv_action_schedule(w->hv, &act, error)) {
+			bool ok;
+			if (a->device) { /* vf-remove, vf-add (the loader checked that the adapter exists) */
+				GPtrArray *nets = w->nets->pdata[v];
+				struct io_net *n = NULL;
+				for (guint j = 0; j < nets->len && !n; j++)
+					if (strcmp(io_net_name(nets->pdata[j]), a->device) == 0)
+						n = nets->pdata[j];
+				g_assert(n);
+				ok = io_net_schedule_vf(n, a->at, a->vf_present, error);
+			} else {
+				struct hv_action act = {.at = a->at, .kind = a->kind, .partition = gos_partition(w->kernels->pdata[v]),
+							.value = a->value};
+				ok = hv_action_schedule(w->hv, &act, error);
+			}
+			if (!ok) {
 				char where[32];
 				snprintf(where, sizeof where, "/timeline/%u", i);
 				scenario_locate_error(s, where, error);
@@ -242,6 +316,96 @@ static void put_hist_ns(struct run_output *o, const char *scope, const char *nam
 
 static double ns(sim_time_t t) { return (double)t / SIM_PS_PER_NS; }
 
+static double gbps(uint64_t bytes, double span_s) { return span_s > 0 ? (double)bytes * 8 / span_s / 1e9 : 0; }
+static double share(sim_time_t busy, double span_s) { return span_s > 0 ? (double)busy / SIM_PS_PER_S / span_s : 0; }
+
+/* A NIC's link (a host device, or an adapter's own NIC): its utilisation each way (busy / span)
+   and, with `all`, frames and wire bytes (payload plus IO_NET_FRAME_OVERHEAD per frame). */
+static void link_metrics(struct run_output *o, const char *scope, const struct io_nic *nic, double span_s, bool all)
+{
+	struct io_nic_stats st;
+	io_nic_stats(nic, &st);
+	if (all) {
+		put(o, scope, "tx_frames", (double)st.tx_frames, "count");
+		put(o, scope, "rx_frames", (double)st.rx_frames, "count");
+		put(o, scope, "tx_bytes", (double)st.tx_bytes, "bytes");
+		put(o, scope, "rx_bytes", (double)st.rx_bytes, "bytes");
+		put(o, scope, "tx_gbps", gbps(st.tx_bytes, span_s), "Gb/s");
+		put(o, scope, "rx_gbps", gbps(st.rx_bytes, span_s), "Gb/s");
+	}
+	put(o, scope, "link_tx_utilisation", share(st.tx_busy, span_s), "");
+	put(o, scope, "link_rx_utilisation", share(st.rx_busy, span_s), "");
+}
+
+/*
+ * The VM's network adapters, scope dev:VM/NAME: packets and payload each way, and per packet the
+ * VM's exits and intercepts and its guest CPU (as the disks do: VM-wide, so they are per packet only
+ * when the adapter is the VM's only I/O), and the root's CPU spent for the adapter. Returns the VM's
+ * payload bytes both ways.
+ */
+static uint64_t net_metrics(struct run_output *o, struct world *w, guint v, const struct hv_counters *c, uint64_t ic,
+			    double span_s)
+{
+	const struct scn_vm *vm = w->vms->pdata[v];
+	GPtrArray *nets = w->nets->pdata[v];
+	uint64_t bytes = 0;
+	for (guint i = 0; i < nets->len; i++) {
+		struct io_net_stats st;
+		io_net_stats(nets->pdata[i], &st);
+		bytes += st.tx_bytes + st.rx_bytes;
+		char *scope = g_strdup_printf("dev:%s/%s", vm->name, io_net_name(nets->pdata[i]));
+		uint64_t packets = st.tx_packets + st.rx_packets;
+		double n = packets ? (double)packets : NAN;
+		put(o, scope, "packets", (double)packets, "count");
+		put(o, scope, "tx_packets", (double)st.tx_packets, "count");
+		put(o, scope, "rx_packets", (double)st.rx_packets, "count");
+		put(o, scope, "tx_bytes", (double)st.tx_bytes, "bytes");
+		put(o, scope, "rx_bytes", (double)st.rx_bytes, "bytes");
+		put(o, scope, "tx_gbps", gbps(st.tx_bytes, span_s), "Gb/s");
+		put(o, scope, "rx_gbps", gbps(st.rx_bytes, span_s), "Gb/s");
+		put(o, scope, "signals_per_packet", (double)st.signals / n, "");
+		put(o, scope, "interrupts_per_packet", (double)st.guest_interrupts / n, "");
+		put(o, scope, "exits_per_packet", (double)c->exits / n, "");
+		put(o, scope, "intercepts_per_packet", (double)ic / n, "");
+		put(o, scope, "guest_cpu_ns_per_packet", ns(c->guest_run + c->hypervisor_run) / n, "ns");
+		put(o, scope, "root_cpu_ns_per_packet", st.root_ns / n, "ns");
+		put(o, scope, "ring_full_stalls", (double)st.ring_full_stalls, "count");
+		put(o, scope, "vsp_batches", (double)st.vsp_batches, "count");
+		put(o, scope, "vf_switches", (double)st.vf_switches, "count");
+		put(o, scope, "channels", (double)st.channels, "count");
+		put_hist_ns(o, scope, "tx_latency", st.tx_latency);
+		put_hist_ns(o, scope, "rx_latency", st.rx_latency);
+		if (g_array_index(vm->net_refs, struct scn_devref, i).backend < 0) /* its own NIC: its link */
+			link_metrics(o, scope, io_net_nic(nets->pdata[i]), span_s, false);
+		g_free(scope);
+	}
+	return bytes;
+}
+
+/* The host devices (virtual world only; the twins have copies of their own), scope host/dev:NAME. */
+static void host_device_metrics(struct run_output *o, struct world *w, const struct scenario *s, double span_s)
+{
+	for (guint i = 0; i < s->host_devices->len; i++) {
+		const struct scn_hostdev *h = s->host_devices->pdata[i];
+		char *scope = g_strdup_printf("host/dev:%s", h->name);
+		if (h->nic) {
+			link_metrics(o, scope, w->nics->pdata[i], span_s, true);
+		} else {
+			struct io_blockdev_stats st;
+			io_blockdev_stats(w->blockdevs->pdata[i], &st);
+			put(o, scope, "ops", (double)st.ops, "ops");
+			put(o, scope, "reads", (double)st.reads, "ops");
+			put(o, scope, "writes", (double)st.writes, "ops");
+			put(o, scope, "bytes", (double)st.bytes, "bytes");
+			put(o, scope, "iops", span_s > 0 ? (double)st.ops / span_s : 0, "ops/s");
+			put(o, scope, "bytes_per_s", span_s > 0 ? (double)st.bytes / span_s : 0, "bytes/s");
+			put(o, scope, "busy_utilisation", share(st.busy, span_s), "");
+			put_hist_ns(o, scope, "latency", st.latency);
+		}
+		g_free(scope);
+	}
+}
+
 static void vm_metrics(struct run_output *o, struct world *w, guint v, double span_s)
 {
 	const struct scn_vm *vm = w->vms->pdata[v];
@@ -336,6 +500,7 @@ static void vm_metrics(struct run_output *o, struct world *w, guint v, double sp
 	}
 	put(o, scope, "io_ops", (double)io_ops, "ops");
 	put(o, scope, "io_bytes", (double)io_bytes, "bytes");
+	put(o, scope, "net_bytes", (double)net_metrics(o, w, v, &c, ic, span_s), "bytes");
 	/* the guest's view */
 	struct gos_kernel_stats ks;
 	gos_kernel_stats(k, &ks);
@@ -477,6 +642,7 @@ bool runner_run(const struct scenario *s, bool bare_metal, uint64_t seed, run_pr
 			for (guint v = 0; v < w.vms->len; v++)
 				vm_metrics(out, &w, v, span_s);
 			host_metrics(out, &w);
+			host_device_metrics(out, &w, s, span_s);
 		}
 		world_free(&w);
 	} else {

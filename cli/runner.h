@@ -5,7 +5,8 @@
  * Modes: "virtual" (the scenario as written) and "bare_metal" (the twin: each VM alone on a
  *        machine of the same hardware with one LP per vCPU, hypervisor `none`, the same master
  *        seed and stream names, so its workloads draw the same random numbers; the timeline's
- *        actions do not apply to it).
+ *        actions do not apply to it). Each world builds its own host devices (/host/devices) before
+ *        its VMs, and its VMs' devices use the native path in the twin.
  */
 #ifndef CLI_RUNNER_H
 #define CLI_RUNNER_H

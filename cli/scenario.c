@@ -2,6 +2,8 @@
 /*
  * scenario.c - the scenario loader: key tables for every part of a scenario, --set overrides
  *              (JSON Pointer), checking with positions, and binding to the models' configs.
+ * Devices: a VM device's and a host device's table is chosen by its kind (disk, nic; nvme, nic),
+ *          so each kind has its own defaults and a key of the other kind is named as such.
  * Limits (documented in docs/scenario-reference.md through the tables): up to 64 sockets, 16 nodes
  * per socket, 1,024 cores per node, 8 threads per core; 4,096 vCPUs per VM, 1,024 copies of a VM.
  */
@@ -12,6 +14,7 @@
 #include "cli/scenario.h"
 #include "models/guestos/lock.h"
 #include "models/io/disk.h"
+#include "models/io/net.h"
 #include "workloads/workload.h"
 
 G_DEFINE_QUARK(scenario-error-quark, scenario_error)
@@ -83,7 +86,8 @@ static const struct param host_keys[] = {
 	{"memory_per_node", PARAM_BYTES, "\"64GiB\"", 1048576, 1.2e15, NULL, "bytes", "memory of each node", NULL, 0},
 	{"numa_distance", PARAM_ANY, "null", 0, 0, NULL, NULL,
 	 "nodes x nodes ACPI SLIT matrix (10 diagonal, 11..254 elsewhere); default 10/20", NULL, 0},
-	{"devices", PARAM_OBJECT, "{}", 0, 0, NULL, NULL, "physical devices (the I/O issue; must be empty today)", NULL, 0},
+	{"devices", PARAM_OBJECT, "{}", 0, 0, NULL, NULL,
+	 "physical devices VMs' devices share (their backend): NAME -> {\"kind\": \"nvme\"|\"nic\", keys} (see Devices)", NULL, 0},
 	{NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
 };
 
@@ -108,23 +112,74 @@ static const struct param guest_keys[] = {
 	{NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
 };
 
+/* Filled from the models' cost tables too. A disk and an adapter take different costs (some names
+   are shared, with different defaults), so each kind has its own table. */
 static struct param disk_cost_keys[IO_DISK_NCOSTS + 1];
+static struct param net_cost_keys[IO_NET_NCOSTS + 1];
 
-static const struct param device_keys[] = {
-	{"name", PARAM_STRING, "\"disk0\"", 0, 0, NULL, NULL, "the device's name in the VM (workloads name it; scope dev:VM/NAME)", NULL, 0},
-	{"kind", PARAM_ENUM, "\"disk\"", 0, 0, "disk", NULL, "a block device (networking arrives with the rest of the I/O issue)", NULL, 0},
-	{"path", PARAM_ENUM, "\"synthetic\"", 0, 0, "native|sriov|synthetic|emulated", NULL,
-	 "how the guest reaches it (docs/io.md); the bare-metal twin uses native", NULL, 0},
-	{"queues", PARAM_INT, "64", 1, 65536, NULL, NULL, "device submission queues", NULL, 0},
-	{"queue_depth", PARAM_INT, "1024", 1, 65536, NULL, NULL, "entries per queue", NULL, 0},
-	{"parallelism", PARAM_INT, "32", 1, 65536, NULL, NULL, "media operations in flight at once [R]", NULL, 0},
-	{"read_latency", PARAM_TIME, "\"80us\"", 0, 1e10, NULL, "ns", "media time of a read [R]", NULL, 0},
-	{"write_latency", PARAM_TIME, "\"20us\"", 0, 1e10, NULL, "ns", "media time of a write (write cache) [R]", NULL, 0},
-	{"bandwidth", PARAM_BYTES, "3200000000", 1, 1e12, NULL, "bytes/s", "transfer link (PCIe 3 x4 less overhead) [R]", NULL, 0},
+/* The physical block device (blockdev.h): a disk's own device, or a host "nvme" device. */
+#define BLOCKDEV_KEYS                                                                                                \
+	{"queues", PARAM_INT, "64", 1, 65536, NULL, NULL, "device submission queues", NULL, 0},                        \
+	{"queue_depth", PARAM_INT, "1024", 1, 65536, NULL, NULL, "entries per queue", NULL, 0},                        \
+	{"parallelism", PARAM_INT, "32", 1, 65536, NULL, NULL, "media operations in flight at once [R]", NULL, 0},     \
+	{"read_latency", PARAM_TIME, "\"80us\"", 0, 1e10, NULL, "ns", "media time of a read [R]", NULL, 0},            \
+	{"write_latency", PARAM_TIME, "\"20us\"", 0, 1e10, NULL, "ns", "media time of a write (write cache) [R]", NULL, 0}, \
+	{"bandwidth", PARAM_BYTES, "3200000000", 1, 1e12, NULL, "bytes/s", "transfer link (PCIe 3 x4 less overhead) [R]", NULL, 0}
+
+/* The physical NIC, its link and the peer (net.h): an adapter's own NIC, or a host "nic" device. */
+#define NIC_KEYS                                                                                                     \
+	{"gbps", PARAM_NUMBER, "10", 0.001, 1000, NULL, "Gb/s", "link rate per direction", NULL, 0},                   \
+	{"mtu", PARAM_INT, "1500", 576, 9216, NULL, "bytes", "IP packet size (9216: jumbo frames); MSS = mtu - 40", NULL, 0}, \
+	{"queues", PARAM_INT, "8", 1, 1024, NULL, NULL, "RSS / VF queue pairs [R]", NULL, 0},                          \
+	{"tso", PARAM_BOOL, "true", 0, 0, NULL, NULL, "TCP segmentation offload (software hands over up to 64 KiB)", NULL, 0}, \
+	{"lro", PARAM_BOOL, "true", 0, 0, NULL, NULL, "receive coalescing (LRO/GRO)", NULL, 0},                         \
+	{"csum", PARAM_BOOL, "true", 0, 0, NULL, NULL, "checksum offload (else the stack checksums: costs.csum_byte)", NULL, 0}, \
+	{"latency", PARAM_TIME, "\"10us\"", 0, 1e10, NULL, "ns", "one way to the peer: cables, switches, the peer's stack [R]", NULL, 0}
+
+/* Keys every VM device has. */
+#define DEVICE_COMMON_KEYS(kinds, kind_default, name_doc)                                                           \
+	{"name", PARAM_STRING, "null", 0, 0, NULL, NULL, name_doc, NULL, 0},                                          \
+	{"kind", PARAM_ENUM, kind_default, 0, 0, kinds, NULL,                                                         \
+	 "PATH-disk / PATH-nic also set path (synthetic-disk: kind disk, path synthetic)", NULL, 0},                  \
+	{"path", PARAM_ENUM, "\"synthetic\"", 0, 0, "native|sriov|synthetic|emulated", NULL,                         \
+	 "how the guest reaches it (docs/io.md); the bare-metal twin uses native", NULL, 0},                           \
+	{"backend", PARAM_STRING, "null", 0, 0, NULL, NULL,                                                           \
+	 "a host device (/host/devices) shared with other VMs' devices; else a device of its own", NULL, 0}
+
+static const struct param disk_device_keys[] = {
+	DEVICE_COMMON_KEYS("disk|synthetic-disk|emulated-disk|sriov-disk|native-disk", "\"disk\"",
+			   "unique in the VM (workloads name it; scope dev:VM/NAME); default disk0, disk1... in order"),
+	BLOCKDEV_KEYS,
 	{"ring_size", PARAM_BYTES, "\"128KiB\"", 4096, 1073741824, NULL, "bytes", "synthetic: VMBus ring per direction (storvsc [S])", NULL, 0},
 	{"ide_accesses", PARAM_INT, "7", 1, 1000, NULL, NULL, "emulated: register accesses per transfer (REFERENCE 5.4 [M])", NULL, 0},
 	{"ide_isr_accesses", PARAM_INT, "2", 0, 1000, NULL, NULL, "emulated: register accesses in the interrupt handler [R]", NULL, 0},
 	{"costs", PARAM_OBJECT, "{}", 0, 0, NULL, NULL, "path cost overrides by name, ns (docs/io.md)", disk_cost_keys, 0},
+	{NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
+};
+
+static const struct param nic_device_keys[] = {
+	DEVICE_COMMON_KEYS("nic|synthetic-nic|emulated-nic|sriov-nic|native-nic", NULL,
+			   "unique in the VM (workloads name it; scope dev:VM/NAME); default nic0, nic1... in order"),
+	NIC_KEYS,
+	{"channels", PARAM_INT, "8", 1, 64, NULL, NULL, "synthetic: vRSS channels at most (REFERENCE 5.1 [S])", NULL, 0},
+	{"host_queues", PARAM_INT, "0", 0, 1024, NULL, NULL,
+	 "synthetic/emulated: root VPs carrying the traffic (VMMQ); 1 = one VMQ (REFERENCE 5.3 [M]); 0 = one per channel", NULL, 0},
+	{"ring_size", PARAM_BYTES, "\"512KiB\"", 4096, 1073741824, NULL, "bytes", "synthetic: VMBus ring per direction (netvsc [S])", NULL, 0},
+	{"tulip_tx_accesses", PARAM_INT, "1", 1, 1000, NULL, NULL, "emulated: register accesses to send a frame (CSR1 poll demand) [R]", NULL, 0},
+	{"tulip_isr_accesses", PARAM_INT, "2", 0, 1000, NULL, NULL, "emulated: register accesses per interrupt (read and clear CSR5) [R]", NULL, 0},
+	{"costs", PARAM_OBJECT, "{}", 0, 0, NULL, NULL, "path cost overrides by name, in each cost's unit (docs/io.md)", net_cost_keys, 0},
+	{NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
+};
+
+static const struct param host_nvme_keys[] = {
+	{"kind", PARAM_ENUM, NULL, 0, 0, "nvme|nic", NULL, "an NVMe-like SSD (blockdev.h)", NULL, 0},
+	BLOCKDEV_KEYS,
+	{NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
+};
+
+static const struct param host_nic_keys[] = {
+	{"kind", PARAM_ENUM, NULL, 0, 0, "nvme|nic", NULL, "a NIC with its link and the peer at its other end (net.h)", NULL, 0},
+	NIC_KEYS,
 	{NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
 };
 
@@ -141,7 +196,8 @@ static const struct param vm_keys[] = {
 	{"memory_bound", PARAM_NUMBER, "0", 0, 1, NULL, NULL, "memory-bound share of the VM's own work", NULL, 0},
 	{"start", PARAM_BOOL, "true", 0, 0, NULL, NULL, "running from time 0 (else a start action)", NULL, 0},
 	{"guest", PARAM_OBJECT, "{}", 0, 0, NULL, NULL, "the guest kernel", guest_keys, 0},
-	{"devices", PARAM_ARRAY, "[]", 0, 0, NULL, NULL, "virtual devices (disks; docs/io.md)", device_keys, 0},
+	{"devices", PARAM_ARRAY, "[]", 0, 0, NULL, NULL,
+	 "virtual devices, each {\"kind\": \"disk\"|\"nic\"|PATH-disk|PATH-nic, keys} (see Devices; docs/io.md)", NULL, PARAM_ANY},
 	{"workload", PARAM_ANY, "null", 0, 0, NULL, NULL, "one workload: {\"kind\": ..., parameters} (see Workloads)", NULL, 0},
 	{"workloads", PARAM_ARRAY, "null", 0, 0, NULL, NULL, "several workloads (instead of workload)", NULL, PARAM_ANY},
 	{NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
@@ -149,12 +205,14 @@ static const struct param vm_keys[] = {
 
 static const struct param action_keys[] = {
 	{"at", PARAM_TIME, NULL, 0, 1e15, NULL, "ns", "when", NULL, 0},
-	{"action", PARAM_ENUM, NULL, 0, 0, "add-vcpus|set-weight|set-reserve|set-limit|start|stop", NULL, "what", NULL, 0},
+	{"action", PARAM_ENUM, NULL, 0, 0, "add-vcpus|set-weight|set-reserve|set-limit|start|stop|vf-remove|vf-add", NULL,
+	 "what; vf-remove/vf-add: an SR-IOV adapter's VF leaves (traffic falls back to synthetic) or returns", NULL, 0},
 	{"vm", PARAM_STRING, NULL, 0, 0, NULL, NULL, "the VM (a name, or a counted VM's base name for all copies)", NULL, 0},
 	{"vcpus", PARAM_INT, "null", 1, 4096, NULL, NULL, "add-vcpus: how many", NULL, 0},
 	{"weight", PARAM_INT, "null", 1, 10000, NULL, NULL, "set-weight", NULL, 0},
 	{"reserve", PARAM_NUMBER, "null", 0, 100, NULL, "%", "set-reserve", NULL, 0},
 	{"limit", PARAM_NUMBER, "null", 0.01, 100, NULL, "%", "set-limit", NULL, 0},
+	{"device", PARAM_STRING, "null", 0, 0, NULL, NULL, "vf-remove, vf-add: the VM's adapter (a name in its devices)", NULL, 0},
 	{NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
 };
 
@@ -178,7 +236,7 @@ static const struct param top_keys[] = {
 	{NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
 };
 
-static char *cost_defaults[HV_NCOSTS + GOS_NCOSTS + IO_DISK_NCOSTS];
+static char *cost_defaults[HV_NCOSTS + GOS_NCOSTS + IO_DISK_NCOSTS + IO_NET_NCOSTS];
 
 static void costs_tables_init(void)
 {
@@ -206,6 +264,13 @@ static void costs_tables_init(void)
 		*slot = g_strdup_printf("%llu", (unsigned long long)dc.cost_ns[i]);
 		disk_cost_keys[i] = (struct param){io_disk_cost_name((enum io_disk_cost)i), PARAM_INT, *slot, 0, 1e12, NULL,
 						   "ns", io_disk_cost_source((enum io_disk_cost)i), NULL, 0};
+	}
+	for (int i = 0; i < IO_NET_NCOSTS; i++) {
+		enum io_net_cost nc = (enum io_net_cost)i;
+		char **slot = &cost_defaults[HV_NCOSTS + GOS_NCOSTS + IO_DISK_NCOSTS + i];
+		*slot = g_strdup_printf("%llu", (unsigned long long)io_net_cost_default(nc));
+		net_cost_keys[i] = (struct param){io_net_cost_name(nc), PARAM_INT, *slot, 0, 1e12, NULL, io_net_cost_unit(nc),
+						  io_net_cost_source(nc), NULL, 0};
 	}
 	g_once_init_leave(&done, 1);
 }
@@ -355,8 +420,248 @@ static bool check_workload(struct ctx *c, cJSON *w, const char *ptr)
 	return ok;
 }
 
-static bool check_vm_extras(struct ctx *c, cJSON *vm, const char *ptr)
+/* ---- devices: a table per kind, chosen by the kind the object names ---- */
+
+static const struct param *row(const struct param *table, const char *name)
 {
+	for (const struct param *p = table; p && p->name; p++)
+		if (strcmp(p->name, name) == 0)
+			return p;
+	return NULL;
+}
+
+/* A table's names, ", "-separated (for messages); g_malloc'd. */
+static char *row_names(const struct param *table)
+{
+	GString *s = g_string_new(NULL);
+	for (const struct param *p = table; p && p->name; p++)
+		g_string_append_printf(s, "%s%s", s->len ? ", " : "", p->name);
+	return g_string_free(s, FALSE);
+}
+
+static char *printed(const cJSON *v)
+{
+	char *s = cJSON_PrintUnformatted(v);
+	char *out = g_strdup(s ? s : "?");
+	cJSON_free(s);
+	return out;
+}
+
+/* fail_at for pointer + "/" + key. */
+static bool fail_key(struct ctx *c, const char *pointer, const char *key, const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+static bool fail_key(struct ctx *c, const char *pointer, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	char *p = param_pointer_child(pointer, key);
+	fail_at(c, p, "%s", msg);
+	g_free(p);
+	g_free(msg);
+	return false;
+}
+
+static bool resolve_at(struct ctx *c, const struct param *table, cJSON *o, const char *ptr)
+{
+	struct param_error pe = {0};
+	if (param_resolve(table, o, ptr, &pe))
+		return true;
+	fail_at(c, pe.pointer, "%s", pe.message);
+	param_error_clear(&pe);
+	return false;
+}
+
+/*
+ * A key that belongs to the other kind's table is an error naming both (a NIC's gbps on a disk),
+ * not an unknown key; so is a cost of the other kind. Keys of neither are left to param_resolve
+ * (unknown key, did you mean).
+ */
+static bool check_foreign_keys(struct ctx *c, const cJSON *d, const char *ptr, const struct param *own,
+			       const struct param *other, const char *own_kind, const char *a_own_kind, const char *other_kind)
+{
+	for (const cJSON *x = d->child; x; x = x->next)
+		if (!row(own, x->string) && row(other, x->string))
+			return fail_key(c, ptr, x->string, "'%s' is a %s key: %s does not take it", x->string, other_kind,
+					a_own_kind);
+	const cJSON *costs = cJSON_GetObjectItemCaseSensitive(d, "costs");
+	const struct param *oc = row(own, "costs"), *xc = row(other, "costs");
+	if (!cJSON_IsObject(costs) || !oc || !xc)
+		return true;
+	for (const cJSON *x = costs->child; x; x = x->next) {
+		if (row(oc->fields, x->string) || !row(xc->fields, x->string))
+			continue;
+		char *names = row_names(oc->fields);
+		char *p = param_pointer_child(ptr, "costs");
+		fail_key(c, p, x->string, "'%s' is a %s cost, not a %s one (%s's costs: %s)", x->string, other_kind,
+			 own_kind, a_own_kind, names);
+		g_free(p);
+		g_free(names);
+		return false;
+	}
+	return true;
+}
+
+/* Each /host/devices/NAME: {"kind": "nvme"|"nic", keys of the kind}, completed with defaults. */
+static bool check_host_devices(struct ctx *c, cJSON *devs)
+{
+	for (cJSON *d = devs->child; d; d = d->next) {
+		char *ptr = param_pointer_child("/host/devices", d->string);
+		bool ok = true;
+		const cJSON *kind = cJSON_GetObjectItemCaseSensitive(d, "kind");
+		if (!cJSON_IsObject(d)) {
+			ok = fail_at(c, ptr, "expected a device object {\"kind\": \"nvme\"|\"nic\", ...}") != NULL;
+		} else if (!kind) {
+			ok = fail_at(c, ptr, "a host device needs \"kind\": nvme or nic") != NULL;
+		} else if (!cJSON_IsString(kind) || (strcmp(kind->valuestring, "nvme") != 0 && strcmp(kind->valuestring, "nic") != 0)) {
+			char *got = printed(kind);
+			ok = fail_key(c, ptr, "kind", "expected one of nvme, nic, got %s", got);
+			g_free(got);
+		} else {
+			bool nic = strcmp(kind->valuestring, "nic") == 0;
+			const struct param *own = nic ? host_nic_keys : host_nvme_keys, *other = nic ? host_nvme_keys : host_nic_keys;
+			ok = check_foreign_keys(c, d, ptr, own, other, nic ? "nic" : "nvme", nic ? "a nic" : "an nvme device",
+						nic ? "nvme" : "nic") &&
+			     resolve_at(c, own, d, ptr);
+		}
+		g_free(ptr);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+static const struct {
+	const char *kind;
+	bool nic;
+	const char *path;             /* an alias's path, or NULL */
+} device_kinds[] = {
+	{"disk", false, NULL},           {"nic", true, NULL},
+	{"synthetic-disk", false, "synthetic"}, {"emulated-disk", false, "emulated"},
+	{"sriov-disk", false, "sriov"},  {"native-disk", false, "native"},
+	{"synthetic-nic", true, "synthetic"},   {"emulated-nic", true, "emulated"},
+	{"sriov-nic", true, "sriov"},    {"native-nic", true, "native"},
+};
+
+/* The host device a VM device names as its backend: it must exist and be of the matching kind,
+   and the VM device must not also set the physical device's keys. */
+static bool check_backend(struct ctx *c, const cJSON *d, const char *ptr, bool nic, const cJSON *hostdevs)
+{
+	const cJSON *b = cJSON_GetObjectItemCaseSensitive(d, "backend");
+	if (!cJSON_IsString(b))
+		return true; /* absent, or a type error param_resolve reports */
+	const cJSON *hd = cJSON_GetObjectItemCaseSensitive(hostdevs, b->valuestring);
+	if (!hd) {
+		GString *names = g_string_new(NULL);
+		for (const cJSON *x = hostdevs->child; x; x = x->next)
+			g_string_append_printf(names, "%s%s", names->len ? ", " : "", x->string);
+		fail_key(c, ptr, "backend", "no host device named '%s' (%s%s)", b->valuestring,
+			 names->len ? "/host/devices has: " : "/host/devices is empty", names->str);
+		g_string_free(names, TRUE);
+		return false;
+	}
+	const char *hk = param_string(hd, "kind"), *want = nic ? "nic" : "nvme";
+	if (strcmp(hk, want) != 0)
+		return fail_key(c, ptr, "backend", "host device '%s' is of kind %s: a %s needs a host device of kind %s",
+				b->valuestring, hk, nic ? "nic" : "disk", want);
+	for (const struct param *p = nic ? host_nic_keys : host_nvme_keys; p->name; p++)
+		if (strcmp(p->name, "kind") != 0 && cJSON_GetObjectItemCaseSensitive(d, p->name))
+			return fail_key(c, ptr, p->name, "the device's physical %s is host device '%s' (backend): set %s on /host/devices/%s",
+					nic ? "NIC" : "block device", b->valuestring, p->name, b->valuestring);
+	return true;
+}
+
+/*
+ * One VM device: its kind picks the table (a PATH-disk / PATH-nic alias becomes kind + path), keys
+ * of the other kind are refused, the backend checked, defaults filled in (none of the physical
+ * device's with a backend: they are the host device's), and the name defaulted to disk<i> / nic<i>
+ * (i counted per kind in the VM) and checked unique in the VM.
+ */
+static bool check_device(struct ctx *c, cJSON *d, const char *ptr, const cJSON *hostdevs, uint32_t count[2],
+			 GHashTable *names)
+{
+	if (!cJSON_IsObject(d))
+		return fail_at(c, ptr, "expected a device object {\"kind\": \"disk\"|\"nic\", ...}") != NULL;
+	cJSON *kind = cJSON_GetObjectItemCaseSensitive(d, "kind");
+	size_t k = 0;
+	if (kind) {
+		while (k < G_N_ELEMENTS(device_kinds) &&
+		       !(cJSON_IsString(kind) && strcmp(kind->valuestring, device_kinds[k].kind) == 0))
+			k++;
+		if (k == G_N_ELEMENTS(device_kinds)) {
+			GString *choices = g_string_new(NULL);
+			for (size_t i = 0; i < G_N_ELEMENTS(device_kinds); i++)
+				g_string_append_printf(choices, "%s%s", i ? ", " : "", device_kinds[i].kind);
+			char *got = printed(kind);
+			fail_key(c, ptr, "kind", "expected one of %s, got %s", choices->str, got);
+			g_free(got);
+			g_string_free(choices, TRUE);
+			return false;
+		}
+	}
+	bool nic = device_kinds[k].nic;
+	const struct param *own = nic ? nic_device_keys : disk_device_keys, *other = nic ? disk_device_keys : nic_device_keys;
+	if (!check_foreign_keys(c, d, ptr, own, other, nic ? "nic" : "disk", nic ? "a nic" : "a disk", nic ? "disk" : "nic") ||
+	    !check_backend(c, d, ptr, nic, hostdevs))
+		return false;
+	if (device_kinds[k].path) { /* the alias: kind and path */
+		const char *want = device_kinds[k].path;
+		const cJSON *path = cJSON_GetObjectItemCaseSensitive(d, "path");
+		if (path && !(cJSON_IsString(path) && strcmp(path->valuestring, want) == 0)) {
+			char *got = printed(path);
+			fail_key(c, ptr, "path", "kind %s means path \"%s\", not %s (write kind \"%s\" and the path)",
+				 device_kinds[k].kind, want, got, nic ? "nic" : "disk");
+			g_free(got);
+			return false;
+		}
+		cJSON_ReplaceItemInObjectCaseSensitive(d, "kind", cJSON_CreateString(nic ? "nic" : "disk"));
+		if (!path)
+			cJSON_AddStringToObject(d, "path", want);
+	}
+	if (!resolve_at(c, own, d, ptr))
+		return false;
+	if (cJSON_GetObjectItemCaseSensitive(d, "backend"))
+		for (const struct param *p = nic ? host_nic_keys : host_nvme_keys; p->name; p++)
+			if (strcmp(p->name, "kind") != 0)
+				cJSON_DeleteItemFromObjectCaseSensitive(d, p->name);
+	uint32_t i = count[nic]++;
+	cJSON *name = cJSON_GetObjectItemCaseSensitive(d, "name");
+	bool written = name != NULL;
+	if (!name) {
+		char *def = g_strdup_printf("%s%u", nic ? "nic" : "disk", i);
+		name = cJSON_AddStringToObject(d, "name", def);
+		g_free(def);
+	}
+	if (g_hash_table_contains(names, name->valuestring)) {
+		char *p = written ? param_pointer_child(ptr, "name") : g_strdup(ptr);
+		fail_at(c, p, "two devices of this VM are named '%s'%s", name->valuestring,
+			written ? "" : " (this one by default: name it)");
+		g_free(p);
+		return false;
+	}
+	g_hash_table_add(names, name->valuestring);
+	return true;
+}
+
+static bool check_devices(struct ctx *c, cJSON *vm, const char *ptr, const cJSON *hostdevs)
+{
+	uint32_t count[2] = {0, 0};
+	GHashTable *names = g_hash_table_new(g_str_hash, g_str_equal);
+	bool ok = true;
+	int i = 0;
+	for (cJSON *d = cJSON_GetObjectItemCaseSensitive(vm, "devices")->child; d && ok; d = d->next, i++) {
+		char *p = g_strdup_printf("%s/devices/%d", ptr, i);
+		ok = check_device(c, d, p, hostdevs, count, names);
+		g_free(p);
+	}
+	g_hash_table_destroy(names);
+	return ok;
+}
+
+static bool check_vm_extras(struct ctx *c, cJSON *vm, const char *ptr, const cJSON *hostdevs)
+{
+	if (!check_devices(c, vm, ptr, hostdevs))
+		return false;
 	cJSON *one = cJSON_GetObjectItemCaseSensitive(vm, "workload");
 	cJSON *many = cJSON_GetObjectItemCaseSensitive(vm, "workloads");
 	if (one && many) {
@@ -500,10 +805,106 @@ static void bind_guest(struct gos_config *g, const cJSON *j)
 		gos_cost_set(g->cost_ns, k->string, (uint64_t)k->valuedouble);
 }
 
+static void bind_blockdev(struct io_blockdev_config *b, const cJSON *j)
+{
+	b->queues = (uint32_t)param_int(j, "queues");
+	b->queue_depth = (uint32_t)param_int(j, "queue_depth");
+	b->parallelism = (uint32_t)param_int(j, "parallelism");
+	b->read_latency = param_time(j, "read_latency");
+	b->write_latency = param_time(j, "write_latency");
+	b->bandwidth = param_bytes(j, "bandwidth");
+}
+
+static void bind_nic(struct io_nic_config *n, const cJSON *j)
+{
+	n->gbps = param_number(j, "gbps");
+	n->mtu = (uint32_t)param_int(j, "mtu");
+	n->queues = (uint32_t)param_int(j, "queues");
+	n->tso = param_bool(j, "tso");
+	n->lro = param_bool(j, "lro");
+	n->csum = param_bool(j, "csum");
+	n->latency = param_time(j, "latency");
+}
+
+static void bind_host_devices(struct scenario *s, const cJSON *devs)
+{
+	for (const cJSON *d = devs->child; d; d = d->next) {
+		struct scn_hostdev *h = g_new0(struct scn_hostdev, 1);
+		h->name = d->string; /* lives in s->resolved */
+		h->nic = strcmp(param_string(d, "kind"), "nic") == 0;
+		io_blockdev_config_default(&h->blk);
+		io_nic_config_default(&h->nic_cfg);
+		if (h->nic) {
+			bind_nic(&h->nic_cfg, d);
+			h->nic_cfg.name = h->name;
+		} else {
+			bind_blockdev(&h->blk, d);
+		}
+		g_ptr_array_add(s->host_devices, h);
+	}
+}
+
+static int32_t host_device_index(const struct scenario *s, const char *name)
+{
+	for (guint i = 0; name && i < s->host_devices->len; i++)
+		if (strcmp(((const struct scn_hostdev *)s->host_devices->pdata[i])->name, name) == 0)
+			return (int32_t)i;
+	return -1;
+}
+
+/* A VM's checked devices into disk and adapter configs (backends as indices: see scn_devref). */
+static void bind_devices(const struct scenario *s, struct scn_vm *m, const cJSON *devs)
+{
+	m->disks = g_array_new(FALSE, FALSE, sizeof(struct io_disk_config));
+	m->nets = g_array_new(FALSE, FALSE, sizeof(struct io_net_config));
+	m->disk_refs = g_array_new(FALSE, FALSE, sizeof(struct scn_devref));
+	m->net_refs = g_array_new(FALSE, FALSE, sizeof(struct scn_devref));
+	uint32_t j = 0;
+	for (const cJSON *dv = devs->child; dv; dv = dv->next, j++) {
+		struct scn_devref ref = {.device = j, .backend = host_device_index(s, param_string(dv, "backend"))};
+		if (strcmp(param_string(dv, "kind"), "nic") == 0) {
+			struct io_net_config nc;
+			io_net_config_default(&nc);
+			nc.name = param_string(dv, "name");
+			io_path_parse(param_string(dv, "path"), &nc.path);
+			if (ref.backend < 0)
+				bind_nic(&nc.nic, dv);
+			nc.nic.name = nc.name;
+			nc.channels = (uint32_t)param_int(dv, "channels");
+			nc.host_queues = (uint32_t)param_int(dv, "host_queues");
+			nc.ring_size = (uint32_t)param_bytes(dv, "ring_size");
+			nc.tulip_tx_accesses = (uint32_t)param_int(dv, "tulip_tx_accesses");
+			nc.tulip_isr_accesses = (uint32_t)param_int(dv, "tulip_isr_accesses");
+			for (const cJSON *k = obj(dv, "costs")->child; k; k = k->next)
+				io_net_cost_set(nc.cost, k->string, (uint64_t)k->valuedouble);
+			g_array_append_val(m->nets, nc);
+			g_array_append_val(m->net_refs, ref);
+		} else {
+			struct io_disk_config dc;
+			io_disk_config_default(&dc);
+			dc.name = param_string(dv, "name");
+			io_path_parse(param_string(dv, "path"), &dc.path);
+			if (ref.backend < 0)
+				bind_blockdev(&dc.device, dv);
+			dc.ring_size = (uint32_t)param_bytes(dv, "ring_size");
+			dc.ide_accesses = (uint32_t)param_int(dv, "ide_accesses");
+			dc.ide_isr_accesses = (uint32_t)param_int(dv, "ide_isr_accesses");
+			for (const cJSON *k = obj(dv, "costs")->child; k; k = k->next)
+				io_disk_cost_set(dc.cost_ns, k->string, (uint64_t)k->valuedouble);
+			g_array_append_val(m->disks, dc);
+			g_array_append_val(m->disk_refs, ref);
+		}
+	}
+}
+
 static void vm_free(struct scn_vm *v)
 {
-	if (v->disks)
+	if (v->disks) {
 		g_array_free(v->disks, TRUE);
+		g_array_free(v->nets, TRUE);
+		g_array_free(v->disk_refs, TRUE);
+		g_array_free(v->net_refs, TRUE);
+	}
 	g_free(v->name);
 	g_free(v->affinity);
 	g_free(v);
@@ -542,25 +943,7 @@ static bool bind_vms(struct ctx *c, struct scenario *s, const cJSON *vms)
 				m->part.naffinity = naff;
 			}
 			bind_guest(&m->guest, obj(v, "guest"));
-			m->disks = g_array_new(FALSE, FALSE, sizeof(struct io_disk_config));
-			for (const cJSON *dv = obj(v, "devices")->child; dv; dv = dv->next) {
-				struct io_disk_config dc;
-				io_disk_config_default(&dc);
-				dc.name = param_string(dv, "name");
-				io_path_parse(param_string(dv, "path"), &dc.path);
-				dc.device.queues = (uint32_t)param_int(dv, "queues");
-				dc.device.queue_depth = (uint32_t)param_int(dv, "queue_depth");
-				dc.device.parallelism = (uint32_t)param_int(dv, "parallelism");
-				dc.device.read_latency = param_time(dv, "read_latency");
-				dc.device.write_latency = param_time(dv, "write_latency");
-				dc.device.bandwidth = param_bytes(dv, "bandwidth");
-				dc.ring_size = (uint32_t)param_bytes(dv, "ring_size");
-				dc.ide_accesses = (uint32_t)param_int(dv, "ide_accesses");
-				dc.ide_isr_accesses = (uint32_t)param_int(dv, "ide_isr_accesses");
-				for (const cJSON *k2 = obj(dv, "costs")->child; k2; k2 = k2->next)
-					io_disk_cost_set(dc.cost_ns, k2->string, (uint64_t)k2->valuedouble);
-				g_array_append_val(m->disks, dc);
-			}
+			bind_devices(s, m, obj(v, "devices"));
 			m->workloads = obj(v, "workloads");
 			g_ptr_array_add(s->vms, m);
 			if (g_hash_table_contains(names, m->name)) {
@@ -593,6 +976,30 @@ static bool vm_named(const struct scenario *s, const char *name)
 	return false;
 }
 
+/* Does every VM that `name` names have a network adapter called `dev`? Else an error at `ptr`. */
+static bool check_vf_device(struct ctx *c, const struct scenario *s, const char *name, const char *dev, const char *ptr)
+{
+	for (guint v = 0; v < s->vms->len; v++) {
+		const struct scn_vm *vm = s->vms->pdata[v];
+		if (!scenario_vm_matches(vm->name, name))
+			continue;
+		GString *have = g_string_new(NULL);
+		bool found = false;
+		for (guint j = 0; j < vm->nets->len && !found; j++) {
+			const char *n = g_array_index(vm->nets, struct io_net_config, j).name;
+			found = strcmp(n, dev) == 0;
+			g_string_append_printf(have, "%s%s", have->len ? ", " : "", n);
+		}
+		if (!found)
+			fail_at(c, ptr, "VM '%s' has no network adapter named '%s' (%s%s)", vm->name, dev,
+				have->len ? "its adapters: " : "it has none", have->str);
+		g_string_free(have, TRUE);
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
 static bool bind_timeline(struct ctx *c, struct scenario *s, const cJSON *tl)
 {
 	static const struct {
@@ -600,7 +1007,8 @@ static bool bind_timeline(struct ctx *c, struct scenario *s, const cJSON *tl)
 		enum hv_action_kind kind;
 	} map[] = {{"add-vcpus", "vcpus", HV_ACT_HOT_ADD},     {"set-weight", "weight", HV_ACT_SET_WEIGHT},
 		   {"set-reserve", "reserve", HV_ACT_SET_RESERVE}, {"set-limit", "limit", HV_ACT_SET_LIMIT},
-		   {"start", NULL, HV_ACT_START},                  {"stop", NULL, HV_ACT_STOP}};
+		   {"start", NULL, HV_ACT_START},                  {"stop", NULL, HV_ACT_STOP},
+		   {"vf-remove", "device", 0},                     {"vf-add", "device", 0}}; /* io_net_schedule_vf */
 	int i = 0;
 	for (const cJSON *a = tl->child; a; a = a->next, i++) {
 		const char *action = param_string(a, "action");
@@ -614,17 +1022,26 @@ static bool bind_timeline(struct ctx *c, struct scenario *s, const cJSON *tl)
 				g_free(p);
 				return false;
 			}
-			struct scn_action act = {.at = param_time(a, "at"), .kind = map[m].kind, .vm = g_strdup(name)};
-			if (map[m].key) {
-				if (!obj(a, map[m].key)) {
-					g_free(act.vm);
-					char *p = g_strdup_printf("/timeline/%d", i);
-					fail_at(c, p, "%s needs \"%s\"", action, map[m].key);
-					g_free(p);
+			if (map[m].key && !obj(a, map[m].key)) {
+				char *p = g_strdup_printf("/timeline/%d", i);
+				fail_at(c, p, "%s needs \"%s\"", action, map[m].key);
+				g_free(p);
+				return false;
+			}
+			struct scn_action act = {.at = param_time(a, "at"), .kind = map[m].kind};
+			if (g_str_has_prefix(action, "vf-")) {
+				const char *dev = param_string(a, "device");
+				char *p = g_strdup_printf("/timeline/%d/device", i);
+				bool ok = check_vf_device(c, s, name, dev, p);
+				g_free(p);
+				if (!ok)
 					return false;
-				}
+				act.device = g_strdup(dev);
+				act.vf_present = strcmp(action, "vf-add") == 0;
+			} else if (map[m].key) {
 				act.value = param_number(a, map[m].key);
 			}
+			act.vm = g_strdup(name);
 			g_array_append_val(s->timeline, act);
 		}
 	}
@@ -665,6 +1082,7 @@ struct scenario *scenario_load(const char *path, const char *const *sets, GError
 	struct scenario *s = g_new0(struct scenario, 1);
 	s->path = g_strdup(path);
 	s->vms = g_ptr_array_new_with_free_func((GDestroyNotify)vm_free);
+	s->host_devices = g_ptr_array_new_with_free_func(g_free);
 	s->timeline = g_array_new(FALSE, TRUE, sizeof(struct scn_action));
 	s->resolved = root;
 	bool ok = true;
@@ -676,18 +1094,20 @@ struct scenario *scenario_load(const char *path, const char *const *sets, GError
 		param_error_clear(&pe);
 		ok = false;
 	}
+	cJSON *hostdevs = ok ? cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "host"), "devices") : NULL;
+	if (ok)
+		ok = check_host_devices(&c, hostdevs);
 	int i = 0;
 	for (cJSON *v = ok ? obj(root, "vms")->child : NULL; v && ok; v = v->next, i++) {
 		char *p = g_strdup_printf("/vms/%d", i);
-		ok = check_vm_extras(&c, v, p);
+		ok = check_vm_extras(&c, v, p, hostdevs);
 		g_free(p);
 	}
-	if (ok && cJSON_GetArraySize(obj(obj(root, "host"), "devices")) > 0)
-		ok = fail_at(&c, "/host/devices", "device models are not built yet (they arrive with the I/O issue)") != NULL;
 	if (ok) {
 		s->name = g_strdup(param_string(root, "name"));
 		s->description = g_strdup(param_string(root, "description"));
 		bind_host(s, obj(root, "host"));
+		bind_host_devices(s, hostdevs);
 		ok = bind_distance(&c, s, obj(root, "host"));
 	}
 	if (ok) {
@@ -721,10 +1141,14 @@ void scenario_free(struct scenario *s)
 {
 	if (!s)
 		return;
-	for (guint i = 0; i < s->timeline->len; i++)
-		g_free(g_array_index(s->timeline, struct scn_action, i).vm);
+	for (guint i = 0; i < s->timeline->len; i++) {
+		struct scn_action *a = &g_array_index(s->timeline, struct scn_action, i);
+		g_free(a->vm);
+		g_free(a->device);
+	}
 	g_array_free(s->timeline, TRUE);
 	g_ptr_array_free(s->vms, TRUE);
+	g_ptr_array_free(s->host_devices, TRUE);
 	cJSON_Delete(s->resolved);
 	if (s->config_json)
 		cJSON_free(s->config_json);
@@ -745,6 +1169,25 @@ char *scenario_reference(void)
 	GString *out = g_string_new(NULL);
 	g_string_append(out, "## Scenario keys\n\n");
 	param_doc(out, top_keys, "");
+	g_string_append(out,
+			"\n## Devices\n\n"
+			"A VM device is {\"kind\": KIND, keys} with the keys of its kind: a key of the other kind (gbps on "
+			"a disk), or a cost of the other kind, is an error. Kind PATH-disk or PATH-nic (synthetic-nic) "
+			"means that kind with that path. With `backend`, the device uses that host device (a disk an "
+			"nvme, a nic a nic) and the physical device's keys belong there, not on the VM device.\n");
+	static const struct {
+		const char *title, *pointer;
+		const struct param *keys;
+	} devs[] = {
+		{"disk", "/vms/*/devices/*{kind=disk}", disk_device_keys},
+		{"nic", "/vms/*/devices/*{kind=nic}", nic_device_keys},
+		{"host nvme", "/host/devices/*{kind=nvme}", host_nvme_keys},
+		{"host nic", "/host/devices/*{kind=nic}", host_nic_keys},
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(devs); i++) {
+		g_string_append_printf(out, "\n### %s\n\n", devs[i].title);
+		param_doc(out, devs[i].keys, devs[i].pointer);
+	}
 	g_string_append(out, "\n## Workloads\n\nA workload object is {\"kind\": KIND, parameters}. Kinds:\n");
 	for (const struct wl_kind *const *k = wl_kinds(); *k; k++) {
 		g_string_append_printf(out, "\n### %s\n\n%s Operations: %s.\n\n", (*k)->name, (*k)->doc, (*k)->ops_unit);

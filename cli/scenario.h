@@ -14,6 +14,8 @@
 
 #include "models/guestos/guestos.h"
 #include "models/hypervisor/hv.h"
+#include "models/io/disk.h"
+#include "models/io/net.h"
 
 GQuark scenario_error_quark(void);
 
@@ -25,6 +27,23 @@ struct scn_vm {
 	struct gos_config guest;
 	const cJSON *workloads;           /* resolved workload objects (an array; borrowed) */
 	GArray *disks;                    /* struct io_disk_config (names borrowed from the resolved JSON) */
+	GArray *nets;                     /* struct io_net_config (likewise) */
+	GArray *disk_refs, *net_refs;     /* struct scn_devref, one per disk / net, in the same order */
+};
+
+/* Where a VM's disk or adapter was written and the host device it uses (config.backend is left
+   NULL: each world creates its own host devices and fills it in). */
+struct scn_devref {
+	uint32_t device;                  /* its index in /vms/N/devices */
+	int32_t backend;                  /* its index in scenario.host_devices, or -1: a device of its own */
+};
+
+/* A physical device of /host/devices, shared by the VM devices that name it as their backend. */
+struct scn_hostdev {
+	const char *name;                 /* "nvme0" (borrowed from the resolved JSON) */
+	bool nic;                         /* kind nic (nic_cfg), else nvme (blk) */
+	struct io_blockdev_config blk;
+	struct io_nic_config nic_cfg;     /* nic_cfg.name = name */
 };
 
 struct scn_action {
@@ -32,6 +51,8 @@ struct scn_action {
 	enum hv_action_kind kind;
 	char *vm;                         /* a VM's name after count expansion, or a template name */
 	double value;
+	char *device;                     /* vf-remove / vf-add: the adapter's name (kind is then unused); else NULL */
+	bool vf_present;                  /* vf-add */
 };
 
 struct scenario {
@@ -43,6 +64,7 @@ struct scenario {
 	uint32_t *distance;               /* owned SLIT matrix, or NULL */
 	struct hv_config hv;
 	const char *hv_kind;              /* "hyperv", "kvm", "none" */
+	GPtrArray *host_devices;          /* struct scn_hostdev *, in the file's order */
 	GPtrArray *vms;                   /* struct scn_vm * */
 	GArray *timeline;                 /* struct scn_action */
 	sim_time_t duration, warmup;

@@ -2,7 +2,7 @@
 /*
  * common.c - the pieces every workload kind shares (wl-int.h): named draw streams and their
  *            digest, the `service` distributions (exp, det, lognormal, bounded Pareto), the meter
- *            of operations and latency, and task creation.
+ *            of operations and latency, task creation, and finding the VM's network adapters.
  * Determinism: every draw goes through a wl_stream seeded by name from the run's master seed;
  *       the Pareto bound is solved with sim_pow/sim_log only, so it has the same bits everywhere.
  * See: docs/workloads.md; tests/unit/wl/test_workloads.c
@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "models/io/net.h"
 #include "sim/fmath.h"
 #include "workloads/wl-int.h"
 
@@ -220,4 +221,23 @@ struct gos_task *wl_task_new(const struct wl_env *env, const char *role, uint32_
 	struct gos_task *t = gos_task_new(env->k, &tc, error);
 	g_free(name);
 	return t;
+}
+
+/* ---- devices ---- */
+
+struct io_net *wl_net_find(const struct wl_env *env, const char *kind, const char *name, GError **error)
+{
+	GString *have = g_string_new(NULL);
+	for (guint i = 0; env->nets && i < env->nets->len; i++) {
+		const char *n = io_net_name(env->nets->pdata[i]);
+		if (strcmp(n, name) == 0) {
+			g_string_free(have, TRUE);
+			return env->nets->pdata[i];
+		}
+		g_string_append_printf(have, "%s%s", have->len ? ", " : "", n);
+	}
+	g_set_error(error, WL_ERROR, 0, "%s: the VM has no network adapter named '%s' (%s%s)", kind, name,
+		    have->len ? "its adapters: " : "it has none: add a device of kind nic", have->str);
+	g_string_free(have, TRUE);
+	return NULL;
 }

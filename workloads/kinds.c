@@ -14,6 +14,8 @@ static const struct wl_kind *const kinds[] = {
 	&wl_kind_closed_loop,
 	&wl_kind_locks,
 	&wl_kind_storage,
+	&wl_kind_net_stream,
+	&wl_kind_net_rr,
 	NULL,
 };
 

@@ -2,7 +2,8 @@
 /*
  * wl-int.h - what the workload kinds share, private to workloads/: named draw streams with their
  *            digest, service-demand distributions, the per-workload meter (operations and latency,
- *            reset at warm-up), task creation, and the kinds the registry lists.
+ *            reset at warm-up), task creation, finding the VM's devices, and the kinds the registry
+ *            lists.
  * Role: every kind draws through a wl_stream (so rng_digest covers every value it drew), meters
  *       through a wl_meter, and reads its `service` object through wl_service; no kind repeats
  *       any of this. Implemented in common.c.
@@ -98,6 +99,12 @@ void wl_meter_clear(struct wl_meter *m);
 struct gos_task *wl_task_new(const struct wl_env *env, const char *role, uint32_t i, int nice,
 			     const struct gos_program *program, void *arg, GError **error);
 
+/* ---- devices ---- */
+
+struct io_net;
+/* The VM's network adapter `name`; NULL with an error naming `kind` and the VM's adapters. */
+struct io_net *wl_net_find(const struct wl_env *env, const char *kind, const char *name, GError **error);
+
 /* ---- the kinds (kinds.c lists them) ---- */
 
 extern const struct wl_kind wl_kind_cpu;
@@ -105,5 +112,7 @@ extern const struct wl_kind wl_kind_open_poisson;
 extern const struct wl_kind wl_kind_closed_loop;
 extern const struct wl_kind wl_kind_locks;
 extern const struct wl_kind wl_kind_storage;
+extern const struct wl_kind wl_kind_net_stream;
+extern const struct wl_kind wl_kind_net_rr;
 
 #endif /* WORKLOADS_WL_INT_H */

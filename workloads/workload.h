@@ -8,8 +8,9 @@
  * Randomness: every draw comes from a named stream "vm:NAME/wl:I/<purpose>" seeded by the run's
  *       master seed, so the bare-metal twin of a run draws exactly the same numbers (common random
  *       numbers); rng_digest lets tests check that.
- * Kinds today: cpu, open-poisson, closed-loop, locks, storage (docs/workloads.md). The workloads
- *       issue adds the rest of ../shared/INTERFACES.md's table (messaging, net-*, kv, rt-app...).
+ * Kinds today: cpu, open-poisson, closed-loop, locks, storage, net-stream, net-rr
+ *       (docs/workloads.md). The workloads issue adds the rest of ../shared/INTERFACES.md's table
+ *       (messaging, kv, rt-app...).
  */
 #ifndef WORKLOADS_WORKLOAD_H
 #define WORKLOADS_WORKLOAD_H
@@ -28,6 +29,7 @@ struct wl_env {
 	uint64_t seed;                /* the run's master seed */
 	uint64_t khz;                 /* the host's nominal frequency, for CPU demands */
 	const GPtrArray *disks;       /* the VM's disks (struct io_disk *, models/io/disk.h); may be NULL */
+	const GPtrArray *nets;        /* the VM's network adapters (struct io_net *, models/io/net.h); may be NULL */
 };
 
 struct wl_stats {

@@ -97,6 +97,11 @@ struct gos_ipi {
 
 enum gos_idle { GOS_IDLE_NO, GOS_IDLE_POLL, GOS_IDLE_HALT };
 
+struct gos_deferred {
+	gos_irq_fn fn;
+	void *arg;
+};
+
 struct gos_cpu {
 	struct sim_entity ent;      /* poke timer */
 	struct gos_kernel *k;
@@ -118,6 +123,7 @@ struct gos_cpu {
 	GArray *acks;               /* uint32_t initiators to acknowledge after kwork */
 	GArray *out;                /* struct gos_ipi to send */
 	uint32_t irq_intercepts;    /* register accesses an interrupt handler left to make */
+	GArray *deferred;           /* struct gos_deferred: bottom halves, run after the work before them */
 	enum vhw_intercept irq_ic;
 	/* idle */
 	enum gos_idle idle;

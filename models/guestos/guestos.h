@@ -204,6 +204,11 @@ void gos_irq_work(struct gos_kernel *k, uint32_t cpu, double cycles);
 /* From an interrupt handler: `n` register accesses (intercepts of `kind`) the vCPU makes before it
    goes on (an emulated device's status read and acknowledgement in its ISR). */
 void gos_irq_intercepts(struct gos_kernel *k, uint32_t cpu, enum vhw_intercept kind, uint32_t n);
+/* From an interrupt handler: run fn on vCPU `cpu` once the register accesses and kernel work queued
+   before it are done - a bottom half (NAPI poll, the rest of a handler after its register reads).
+   Packets and completions a driver hands over there follow the handler's cost instead of
+   preceding it, so a vCPU swamped by interrupts slows its devices down (interrupt livelock). */
+void gos_irq_defer(struct gos_kernel *k, uint32_t cpu, gos_irq_fn fn, void *arg);
 /* The vhw_cpu of a vCPU (for devices that raise its interrupts). */
 struct vhw_cpu *gos_cpu_vhw(const struct gos_kernel *k, uint32_t cpu);
 

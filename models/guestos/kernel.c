@@ -272,6 +272,12 @@ void gos_cpu_continue(struct gos_cpu *c)
 			vhw_compute(c->cpu, &c->kwork);
 			return;
 		}
+		if (c->deferred->len > 0) {
+			struct gos_deferred d = g_array_index(c->deferred, struct gos_deferred, 0);
+			g_array_remove_index(c->deferred, 0);
+			d.fn(c->k, c->index, d.arg);
+			continue;
+		}
 		struct gos_task *t = c->curr;
 		if (c->need_resched && gos_preemptible(t)) {
 			gos_schedule(c);
@@ -406,6 +412,7 @@ static void vcpu_added(void *kernel, struct vhw_cpu *vc)
 	c->kwork.ops = &kwork_ops;
 	c->poll.ops = &poll_ops;
 	c->csd_queue = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	c->deferred = g_array_new(FALSE, FALSE, sizeof(struct gos_deferred));
 	c->acks = g_array_new(FALSE, FALSE, sizeof(uint32_t));
 	c->out = g_array_new(FALSE, FALSE, sizeof(struct gos_ipi));
 	c->sd.targets = g_array_new(FALSE, FALSE, sizeof(uint32_t));
@@ -437,6 +444,7 @@ static void cpu_free(struct gos_cpu *c)
 	sim_pq_fini(&c->rq);
 	sim_pq_fini(&c->timers);
 	g_array_free(c->csd_queue, TRUE);
+	g_array_free(c->deferred, TRUE);
 	g_array_free(c->acks, TRUE);
 	g_array_free(c->out, TRUE);
 	g_array_free(c->sd.targets, TRUE);
@@ -538,6 +546,13 @@ void gos_irq_intercepts(struct gos_kernel *k, uint32_t cpu, enum vhw_intercept k
 	struct gos_cpu *c = gos_cpu_at(k, cpu);
 	c->irq_ic = kind;
 	c->irq_intercepts += n;
+}
+
+void gos_irq_defer(struct gos_kernel *k, uint32_t cpu, gos_irq_fn fn, void *arg)
+{
+	struct gos_deferred d = {fn, arg};
+	SIM_ASSERT(k->sim, k->ctx == gos_cpu_at(k, cpu)); /* its own handler: the loop goes on after it */
+	g_array_append_val(gos_cpu_at(k, cpu)->deferred, d);
 }
 
 struct vhw_cpu *gos_cpu_vhw(const struct gos_kernel *k, uint32_t cpu) { return gos_cpu_at(k, cpu)->cpu; }

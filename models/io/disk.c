@@ -76,6 +76,7 @@ struct io_disk {
 	unsigned vector;
 	uint64_t khz;
 	GQueue *done_q;               /* per vCPU: completed I/Os for its handler (not synthetic) */
+	bool *poll_pending;           /* per vCPU: its bottom half is deferred */
 	uint32_t ncpus;
 	struct chan *chans;
 	uint32_t nchans;
@@ -245,14 +246,12 @@ static void vsp_completed(void *arg)
 
 /* ---- the guest's interrupt handler ---- */
 
-static void guest_irq(struct gos_kernel *k, uint32_t cpu, void *arg)
+/* The bottom half: completions, after the handler's register accesses and the work before them. */
+static void guest_poll(struct gos_kernel *k, uint32_t cpu, void *arg)
 {
 	struct io_disk *d = arg;
+	d->poll_pending[cpu] = false;
 	if (d->cfg.path != IO_PATH_SYNTHETIC) {
-		if (d->cfg.path == IO_PATH_EMULATED) {
-			gos_irq_intercepts(k, cpu, VHW_IC_IO_PORT, d->cfg.ide_isr_accesses);
-			d->root_cycles += d->cfg.ide_isr_accesses * worker_cycles(d);
-		}
 		GList *l;
 		while ((l = g_queue_pop_head_link(&d->done_q[cpu]))) {
 			gos_irq_work(k, cpu, cyc(d, IO_DISK_COST_BLK_COMPLETE));
@@ -272,6 +271,20 @@ static void guest_irq(struct gos_kernel *k, uint32_t cpu, void *arg)
 				finish(d, sim_container_of(p, struct io_disk_io, in));
 			}
 		} while (vmbus_ring_end_read(&c->ch.in));
+	}
+}
+
+/* The hard interrupt: the IDE status register accesses, then the bottom half. */
+static void guest_irq(struct gos_kernel *k, uint32_t cpu, void *arg)
+{
+	struct io_disk *d = arg;
+	if (d->cfg.path == IO_PATH_EMULATED) {
+		gos_irq_intercepts(k, cpu, VHW_IC_IO_PORT, d->cfg.ide_isr_accesses);
+		d->root_cycles += d->cfg.ide_isr_accesses * worker_cycles(d);
+	}
+	if (!d->poll_pending[cpu]) {
+		d->poll_pending[cpu] = true;
+		gos_irq_defer(k, cpu, guest_poll, d);
 	}
 }
 
@@ -392,6 +405,7 @@ struct io_disk *io_disk_new(struct gos_kernel *k, struct hv *hv, const struct io
 	}
 	d->ncpus = gos_ncpus(k);
 	d->done_q = g_new0(GQueue, d->ncpus);
+	d->poll_pending = g_new0(bool, d->ncpus);
 	if (cfg->path == IO_PATH_SYNTHETIC) {
 		d->nchans = vmbus_storvsc_channels(d->ncpus);
 		d->chans = g_new0(struct chan, d->nchans);
@@ -424,6 +438,7 @@ void io_disk_free(struct io_disk *d)
 		vmbus_channel_fini(&d->chans[i].ch);
 	g_free(d->chans);
 	g_free(d->done_q);
+	g_free(d->poll_pending);
 	if (d->dev != d->cfg.backend)
 		io_blockdev_free(d->dev);
 	sim_hist_clear(&d->latency);

@@ -22,10 +22,10 @@ struct io_pkt {
 	uint32_t ack;              /* payload of the other direction it acknowledges */
 	bool tx;                   /* guest -> peer */
 	enum io_path path;         /* the path it takes (sriov without its VF: synthetic) */
-	uint8_t step;              /* guest driver progress (net_driver_tx) */
+	uint8_t step;              /* emulated: register accesses made for it (net_driver_tx) */
 	uint32_t units;            /* software packets it counts for at the adapter (GSO/LRO) */
 	sim_time_t stamp;          /* tx: handed to the driver; rx: off the wire (latency) */
-	struct gos_task *task;     /* the task whose operation sends it */
+	struct gos_task *task;     /* synthetic: the task waiting for ring space to send it */
 	struct vmbus_packet vp;    /* synthetic: on a ring */
 	GList link;                /* in one queue at a time */
 };
@@ -71,10 +71,13 @@ GPtrArray *net_conns(struct io_net *n); /* struct io_conn *, owned */
 double net_tx_cycles(struct io_net *n, const struct io_pkt *p);
 /* Largest payload of one packet the guest's stack builds (GSO size with TSO, else the MSS). */
 uint32_t net_tx_segment(const struct io_net *n);
-/* The guest driver hands p over (after its CPU was paid). true: it is on its way; false: the task
-   was asked to do something first (an intercept, a signal, wait for ring space): call again
-   from resume(). */
-bool net_driver_tx(struct io_net *n, struct gos_task *t, struct io_pkt *p);
+/* The guest driver hands p over (after its CPU was paid). HANDED: it is on its way, the caller
+   forgets it and goes on; HANDED_WAIT: on its way (or queued for ring space), and the task was
+   asked to do something first (a signal's hypercall, a wait): forget it and go on at the next
+   resume(); AGAIN: still the caller's, the task was asked for a register access: call again
+   with it from the next resume(). A handed packet may be freed before the task resumes. */
+enum net_drv { NET_DRV_HANDED, NET_DRV_HANDED_WAIT, NET_DRV_AGAIN };
+enum net_drv net_driver_tx(struct io_net *n, struct gos_task *t, struct io_pkt *p);
 /* A packet from the peer reached the host's NIC. */
 void net_rx_wire(struct io_net *n, struct io_pkt *p);
 /* The adapter's stats, for the peer and the sockets. */

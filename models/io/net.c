@@ -3,9 +3,11 @@
  * net.c - a VM's network adapter and its paths (net.h): the guest driver halves (handing a
  *         packet over in the sending task's operation, the vCPU's interrupt handler) and the host
  *         halves (the root's VMSwitch and the VM worker process, on root VPs).
+ * Interrupts: the handler (hard irq) makes the device's register reads, if any, and defers the
+ *   poll (gos_irq_defer), which serves every event found and pays per packet; a queue raises a
+ *   new interrupt only once its poll has begun (NAPI), so a swamped vCPU slows its devices down.
  * Native / SR-IOV (VF present): the driver puts the packet on the NIC's queue (a doorbell: no
- *   exit); the NIC's interrupts (rx, tx completions) go to the queue's vCPU, one per burst
- *   (NAPI: raised only when the queue has no interrupt pending), each an exit in a VM.
+ *   exit); the NIC's interrupts (rx, tx completions) go to the queue's vCPU, each an exit in a VM.
  * Synthetic (netvsc, and SR-IOV without its VF): the packet goes into the outbound ring of the
  *   connection's channel (vRSS), with a signal only when the ring was empty and the VMSwitch
  *   thread is not draining; the root drains (vsp_wakeup, vswitch per packet and byte), puts the
@@ -109,7 +111,9 @@ struct io_net {
 	uint32_t nhqs;
 	GQueue emu_rx;                /* emulated: frames in the guest's rx ring */
 	uint32_t emu_done;            /* emulated: transmitted frames not yet reported */
-	bool emu_pending;
+	bool emu_pending;             /* emulated: its interrupt is raised and not yet served */
+	bool emu_isr;                 /* emulated: the handler read the status; the poll serves it */
+	bool *poll_pending;           /* per vCPU: a poll is deferred */
 	GQueue free;                  /* recycled packets */
 	GPtrArray *all;               /* every packet, for io_net_free */
 	GPtrArray *conns;
@@ -287,7 +291,6 @@ static void out_refill(struct chan *c)
 		if (!vmbus_ring_write(&c->ch.out, &p->vp, NULL)) /* the VMSwitch is draining: no signal */
 			return;
 		g_queue_unlink(&c->out_wait, l);
-		p->step = 1;
 		gos_op_continue(p->task);
 	}
 }
@@ -405,51 +408,46 @@ static void emu_tx_done(void *arg)
 	emu_raise(n);
 }
 
-bool net_driver_tx(struct io_net *n, struct gos_task *t, struct io_pkt *p)
+enum net_drv net_driver_tx(struct io_net *n, struct gos_task *t, struct io_pkt *p)
 {
 	switch (p->path) {
 	case IO_PATH_NATIVE:
 	case IO_PATH_SRIOV:
 		io_nic_transmit(n->nic, p, native_sent);
-		return true;
+		return NET_DRV_HANDED;
 	case IO_PATH_EMULATED:
 		if (p->step < n->cfg.tulip_tx_accesses) {
 			p->step++;
 			n->st.intercepts++;
 			n->root_cycles += intercept_cycles(n);
 			gos_op_intercept(t, VHW_IC_IO_PORT); /* CSR1: transmit poll demand */
-			return false;
+			return NET_DRV_AGAIN;
 		}
 		root_submit(n, 0, cyc(n, IO_NET_COST_WORKER_PACKET) + cyc(n, IO_NET_COST_VSWITCH_PACKET) +
 					  net_cycles_of(n, IO_NET_COST_VSWITCH_BYTE, p->bytes), emu_tx_done, p);
-		return true;
+		return NET_DRV_HANDED;
 	case IO_PATH_SYNTHETIC:
 		break;
 	}
-	if (p->step == 1)
-		return true; /* in the ring: after the signal's hypercall, or written when space came */
-	SIM_ASSERT(n->sim, p->step == 0);
 	struct chan *c = chan_of(n, p->conn);
 	p->vp.bytes = ring_bytes(p);
-	p->task = t;
 	if (!g_queue_is_empty(&c->out_wait) || !vmbus_ring_fits(&c->ch.out, p->vp.bytes)) {
 		n->st.ring_full_stalls++;
-		p->step = 2;
 		if (g_queue_is_empty(&c->out_wait))
 			vmbus_ring_write(&c->ch.out, &p->vp, NULL); /* fails: records pending_send_sz */
+		p->task = t;
 		g_queue_push_tail_link(&c->out_wait, &p->link);
-		gos_op_wait(t);
-		return false;
+		gos_op_wait(t); /* out_refill writes it and continues the task */
+		return NET_DRV_HANDED_WAIT;
 	}
 	bool signal = false;
 	vmbus_ring_write(&c->ch.out, &p->vp, &signal);
-	p->step = 1;
 	if (!signal)
-		return true;
+		return NET_DRV_HANDED;
 	n->st.signals++;
 	vsp_kick(c);
 	gos_op_hypercall(t, VHW_HC_SIGNAL_EVENT);
-	return false;
+	return NET_DRV_HANDED_WAIT;
 }
 
 void net_tx_arrived(struct io_net *n, const struct io_pkt *p)
@@ -482,19 +480,20 @@ static void guest_rx(struct io_net *n, uint32_t cpu, struct io_pkt *p, enum io_n
 	sock_deliver(n, p);
 }
 
-static void guest_irq(struct gos_kernel *k, uint32_t cpu, void *arg)
+/* The bottom half (NAPI poll): after the handler's register accesses and the work before it. */
+static void guest_poll(struct gos_kernel *k, uint32_t cpu, void *arg)
 {
+	(void)k;
 	struct io_net *n = arg;
 	GList *l;
-	n->napi[cpu].pending = false;
+	n->poll_pending[cpu] = false;
+	n->napi[cpu].pending = false; /* from now on a new event interrupts again */
 	while ((l = g_queue_pop_head_link(&n->napi[cpu].q)))
 		guest_rx(n, cpu, l->data, IO_NET_COST_DRIVER_PACKET);
-	if (cpu == 0 && n->emu_pending) {
+	if (cpu == 0 && n->emu_isr) {
+		n->emu_isr = false;
 		n->emu_pending = false;
 		n->emu_done = 0;
-		gos_irq_intercepts(k, cpu, VHW_IC_IO_PORT, n->cfg.tulip_isr_accesses);
-		n->st.intercepts += n->cfg.tulip_isr_accesses;
-		n->root_cycles += n->cfg.tulip_isr_accesses * intercept_cycles(n);
 		while ((l = g_queue_pop_head_link(&n->emu_rx)))
 			guest_rx(n, cpu, l->data, IO_NET_COST_DRIVER_PACKET);
 	}
@@ -512,6 +511,22 @@ static void guest_irq(struct gos_kernel *k, uint32_t cpu, void *arg)
 					in_refill(c);
 			}
 		} while (vmbus_ring_end_read(&c->ch.in));
+	}
+}
+
+/* The hard interrupt: the 21140's status register reads, then the poll. */
+static void guest_irq(struct gos_kernel *k, uint32_t cpu, void *arg)
+{
+	struct io_net *n = arg;
+	if (cpu == 0 && n->emu_pending && !n->emu_isr) {
+		n->emu_isr = true;
+		gos_irq_intercepts(k, cpu, VHW_IC_IO_PORT, n->cfg.tulip_isr_accesses);
+		n->st.intercepts += n->cfg.tulip_isr_accesses;
+		n->root_cycles += n->cfg.tulip_isr_accesses * intercept_cycles(n);
+	}
+	if (!n->poll_pending[cpu]) {
+		n->poll_pending[cpu] = true;
+		gos_irq_defer(k, cpu, guest_poll, n);
 	}
 }
 
@@ -589,6 +604,7 @@ struct io_net *io_net_new(struct gos_kernel *k, struct hv *hv, const struct io_n
 		}
 	}
 	n->napi = g_new0(struct napi, n->ncpus);
+	n->poll_pending = g_new0(bool, n->ncpus);
 	if (cfg->path == IO_PATH_SYNTHETIC || cfg->path == IO_PATH_SRIOV) {
 		n->nchans = vmbus_netvsc_channels(n->ncpus, cfg->channels);
 		n->nhqs = cfg->host_queues ? cfg->host_queues : n->nchans;
@@ -630,6 +646,7 @@ void io_net_free(struct io_net *n)
 	g_free(n->chans);
 	g_free(n->hqs);
 	g_free(n->napi);
+	g_free(n->poll_pending);
 	if (n->own_nic)
 		io_nic_free(n->nic);
 	g_ptr_array_free(n->conns, TRUE);

@@ -82,9 +82,11 @@ static void send_resume(struct gos_task *t)
 	struct io_conn *c = gos_task_op_arg(t);
 	struct io_net *n = c->net;
 	if (c->tx_pkt) {
-		if (!net_driver_tx(n, t, c->tx_pkt))
+		enum net_drv r = net_driver_tx(n, t, c->tx_pkt);
+		if (r != NET_DRV_AGAIN)
+			c->tx_pkt = NULL; /* handed: it may be gone by the next resume() */
+		if (r != NET_DRV_HANDED)
 			return;
-		c->tx_pkt = NULL;
 	}
 	if (c->tx_left == 0) {
 		c->tx_task = NULL;
@@ -131,9 +133,11 @@ static void recv_resume(struct gos_task *t)
 	struct io_conn *c = gos_task_op_arg(t);
 	struct io_net *n = c->net;
 	if (c->ack_pkt) {
-		if (!net_driver_tx(n, t, c->ack_pkt))
+		enum net_drv r = net_driver_tx(n, t, c->ack_pkt);
+		if (r != NET_DRV_AGAIN)
+			c->ack_pkt = NULL;
+		if (r != NET_DRV_HANDED)
 			return;
-		c->ack_pkt = NULL;
 	}
 	if (c->rx_left == 0) {
 		c->rx_task = NULL;

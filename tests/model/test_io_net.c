@@ -66,7 +66,7 @@ struct net_result {
 	double exits_per_pkt, intercepts_per_pkt, root_ns_per_pkt, guest_ns_per_pkt, signals_per_pkt;
 	double busiest_vcpu;          /* share of the span the busiest vCPU spent busy */
 	double root_busy;             /* root VPs' run time / span (in LPs) */
-	uint64_t net_intercepts, guest_interrupts, pkts;
+	uint64_t net_intercepts, guest_interrupts, pkts, tx_pkts;
 	double rtt_us;                /* echo: mean round trip */
 	uint64_t sent, acked, peer_received, received, read, ops;
 	uint64_t vf_switches, stalls;
@@ -143,6 +143,7 @@ static struct net_result run_net(const struct net_case *nc)
 	r.net_intercepts = ns.intercepts;
 	r.guest_interrupts = ns.guest_interrupts;
 	r.pkts = ns.tx_packets + ns.rx_packets;
+	r.tx_pkts = ns.tx_packets;
 	if (!bare) {
 		struct hv_counters rc;
 		hv_partition_counters(hv_root(t.h.hv), &rc);
@@ -245,10 +246,11 @@ Test(io_net, throughput_grows_with_connections_until_the_link_or_the_root_satura
 
 /*
  * 64-byte request/response on one connection: the emulated 21140 takes one register intercept
- * per frame sent and two per interrupt (a send completion and a receipt per transaction, 5 per
- * 2 packets), each 25 us of the worker process: the root spends tens of times what the VMSwitch
- * does per packet on the synthetic path; SR-IOV and native cost the root nothing; the round trip
- * grows in that order (SR-IOV: the interrupt that wakes the halted vCPU passes the hypervisor).
+ * per frame sent and two per interrupt (its handler reads and clears the status, then serves
+ * every event it finds: a send completion and often the answer too), each 25 us of the worker
+ * process: the root spends tens of times what the VMSwitch does per packet on the synthetic path;
+ * SR-IOV and native cost the root nothing; the round trip grows in that order (SR-IOV: the
+ * interrupt that wakes the halted vCPU passes the hypervisor).
  */
 Test(io_net, paths_cost_what_they_cross)
 {
@@ -259,8 +261,12 @@ Test(io_net, paths_cost_what_they_cross)
 				      .peer = IO_PEER_ECHO, .message = 64};
 		r[i] = run_net(&nc);
 	}
-	cr_expect(fabs((double)r[3].net_intercepts / (double)r[3].pkts - 2.5) < 0.01, "emulated: %.3f register accesses per packet",
-		  (double)r[3].net_intercepts / (double)r[3].pkts);
+	/* exact but for the operations cut by the warm-up and the end (at most 1 + 2 accesses each) */
+	double want = (double)r[3].tx_pkts + 2.0 * (double)r[3].guest_interrupts;
+	cr_expect(fabs((double)r[3].net_intercepts - want) <= 6, "emulated: %llu register accesses, %.0f for %llu frames sent and %llu interrupts",
+		  (unsigned long long)r[3].net_intercepts, want, (unsigned long long)r[3].tx_pkts,
+		  (unsigned long long)r[3].guest_interrupts);
+	cr_expect_geq((double)r[3].net_intercepts / (double)r[3].pkts, 1.5, "at least a send and a shared interrupt per transaction");
 	cr_expect_gt(r[3].root_ns_per_pkt, 10 * r[2].root_ns_per_pkt, "root: emulated %.0f ns, synthetic %.0f ns per packet",
 		     r[3].root_ns_per_pkt, r[2].root_ns_per_pkt);
 	cr_expect_eq(r[1].root_ns_per_pkt, 0);

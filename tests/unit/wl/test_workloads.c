@@ -15,6 +15,10 @@
  *     (equal rng_digest), another seed draws others;
  *   - closed-loop: the interactive response-time law X = N / (Z + R), per replication, within a
  *     99.9% interval plus the boundary term of the cycles cut by the window.
+ *   - net-stream counts payload bytes the peer received (tx) or the tasks read (rx): on bare metal
+ *     a 10 Gb/s link carries at most its payload rate, and one fast vCPU nearly fills it;
+ *     net-rr: one transaction per operation, none shorter than the two link latencies of its
+ *     round trip; both refuse a missing adapter, net-rr a message larger than the window.
  *   - open-poisson with several workers: four sharing one vCPU keep M/M/1's mean (no lost
  *     wake), two on two vCPUs form an M/M/2 (Erlang C);
  * Leaves unchecked: percentiles (the histogram has its own tests), memory_bound (a rate of the
@@ -26,6 +30,7 @@
 #include <cjson/cJSON.h>
 #include <inttypes.h>
 
+#include "models/io/net.h"
 #include "tests/model/gostest.h"
 #include "workloads/workload.h"
 #include "tests/helpers/replications.h"
@@ -50,6 +55,7 @@ struct wlt {
 	const struct wl_kind *kind[4];
 	void *inst[4];
 	uint32_t n;
+	GPtrArray *nets;              /* struct io_net * (wlt_net), the workloads' env.nets */
 };
 
 /* A host of vcpus + 1 cores; the VM's vCPUs on LPs 1..vcpus (LP 0 holds the root VP). */
@@ -60,6 +66,7 @@ static void wlt_init(struct wlt *t, const char *policy, uint32_t vcpus)
 	memset(t, 0, sizeof *t);
 	gost_init(&t->g, vcpus + 1, policy, NULL);
 	t->k = gost_vm(&t->g, "vm", vcpus, NULL, lps, vcpus);
+	t->nets = g_ptr_array_new();
 }
 
 /* The workload object `json` of `kind`, checked and completed by the kind's table. */
@@ -78,7 +85,7 @@ static void wlt_add(struct wlt *t, const char *kind, const char *json, uint64_t 
 	const struct wl_kind *kd = wl_kind_find(kind);
 	cr_assert_not_null(kd, "no kind %s", kind);
 	cJSON *params = resolved(kd, json);
-	struct wl_env env = {.k = t->k, .vm = "vm", .index = t->n, .seed = seed, .khz = KHZ};
+	struct wl_env env = {.k = t->k, .vm = "vm", .index = t->n, .seed = seed, .khz = KHZ, .nets = t->nets};
 	GError *err = NULL;
 	void *inst = kd->create(&env, params, &err);
 	cr_assert_not_null(inst, "%s", err ? err->message : "");
@@ -97,6 +104,9 @@ static struct wl_stats wlt_stats(struct wlt *t, uint32_t i)
 static void wlt_fini(struct wlt *t)
 {
 	gost_fini(&t->g); /* the sim first: the instances hold its entity and tracked statistics */
+	for (guint i = 0; i < t->nets->len; i++)
+		io_net_free(t->nets->pdata[i]); /* before the workloads, which never touch their connections again */
+	g_ptr_array_free(t->nets, TRUE);
 	for (uint32_t i = 0; i < t->n; i++)
 		t->kind[i]->free(t->inst[i]);
 }
@@ -110,7 +120,7 @@ static uint64_t rep_seed(uint64_t master, int i) { return sim_seed_derive(master
 
 Test(wl_registry, lists_and_finds_the_kinds)
 {
-	static const char *const want[] = {"cpu", "open-poisson", "closed-loop", "locks", "storage"};
+	static const char *const want[] = {"cpu", "open-poisson", "closed-loop", "locks", "storage", "net-stream", "net-rr"};
 	const struct wl_kind *const *k = wl_kinds();
 	for (size_t i = 0; i < G_N_ELEMENTS(want); i++) {
 		cr_assert_not_null(k[i], "kind %zu missing", i);
@@ -136,6 +146,10 @@ Test(wl_registry, tables_refuse_bad_values_with_their_pointer)
 		{"open-poisson", "{\"service\": {\"dist\": \"gamma\"}}", "/w/service/dist"},
 		{"closed-loop", "{\"service\": {\"mean\": \"0ns\"}}", "/w/service/mean"},
 		{"closed-loop", "{\"thinks\": \"1ms\"}", "/w/thinks"},
+		{"net-stream", "{\"direction\": \"both\"}", "/w/direction"},
+		{"net-stream", "{\"connections\": 0}", "/w/connections"},
+		{"net-rr", "{\"request\": 0}", "/w/request"},
+		{"net-rr", "{\"window\": \"1B\"}", "/w/window"},
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
 		cJSON *obj = cJSON_Parse(bad[i].json);
@@ -498,3 +512,94 @@ static void check_response_time_law(const char *policy, uint64_t seed)
 
 Test(wl_closed_loop, response_time_law_in_a_vm, .timeout = 120) { check_response_time_law("classic", 21); }
 Test(wl_closed_loop, response_time_law_on_bare_metal, .timeout = 120) { check_response_time_law("none", 22); }
+
+/* ---- net-stream, net-rr (the adapter model itself: tests/model/test_io_net.c) ---- */
+
+/* A native adapter named nic0 on a 10 Gb/s NIC of its own (the fixture's VM must be bare metal). */
+static void wlt_net(struct wlt *t)
+{
+	struct io_net_config cfg;
+	io_net_config_default(&cfg);
+	cfg.name = "nic0";
+	cfg.path = IO_PATH_NATIVE;
+	cfg.nic.gbps = 10;
+	GError *err = NULL;
+	struct io_net *n = io_net_new(t->k, t->g.h.hv, &cfg, &err);
+	cr_assert_not_null(n, "%s", err ? err->message : "");
+	g_ptr_array_add(t->nets, n);
+}
+
+/* Refused at create, before any task exists: no adapter of that name; a message over the window. */
+Test(wl_net, kinds_refuse_a_missing_adapter_and_a_message_over_the_window)
+{
+	struct wlt t;
+	wlt_init(&t, "none", 1);
+	struct wl_env env = {.k = t.k, .vm = "vm", .seed = 1, .khz = KHZ, .nets = t.nets};
+	static const struct {
+		const char *kind, *json, *want;
+	} bad[] = {
+		{"net-stream", "{}", "no network adapter named 'nic0' (it has none"},
+		{"net-rr", "{\"device\": \"eth0\"}", "no network adapter named 'eth0'"},
+		{"net-rr", "{\"request\": \"2MiB\"}", "request (2097152 bytes) is larger than window (1048576 bytes)"},
+		{"net-rr", "{\"response\": \"64KiB\", \"window\": \"32KiB\"}", "response (65536 bytes) is larger than window"},
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+		const struct wl_kind *kd = wl_kind_find(bad[i].kind);
+		cJSON *p = resolved(kd, bad[i].json);
+		GError *err = NULL;
+		cr_expect_null(kd->create(&env, p, &err), "%s %s accepted", bad[i].kind, bad[i].json);
+		cr_expect(err && strstr(err->message, bad[i].want), "%s %s: %s", bad[i].kind, bad[i].json,
+			  err ? err->message : "no error");
+		g_clear_error(&err);
+		cJSON_Delete(p);
+	}
+	cr_expect_eq(gos_ntasks(t.k), 0);
+	wlt_fini(&t);
+}
+
+/*
+ * Bulk transfer on bare metal, 100 ms after a 10 ms warm-up, one vCPU at 3 GHz. The link carries
+ * at most 10 Gb/s x MSS / (MSS + frame overhead) of payload (1460 / 1538 at MTU 1500) in each
+ * direction; the connections' data is all a 64 KiB-packet (TSO/LRO) stack at a few ns per byte has
+ * to handle, so it nearly fills the link (>= 90%). An operation is a byte, so ops/s x 8 is that rate.
+ */
+static void stream_fills_the_link(const char *direction, uint32_t conns)
+{
+	struct wlt t;
+	wlt_init(&t, "none", 1);
+	wlt_net(&t);
+	char *json = g_strdup_printf("{\"direction\": \"%s\", \"connections\": %u}", direction, conns);
+	wlt_add(&t, "net-stream", json, 1);
+	g_free(json);
+	gost_run_warm(&t.g, 10 * MS, 100 * MS);
+	struct wl_stats s = wlt_stats(&t, 0);
+	double gbps = (double)s.ops * 8 / 0.1 / 1e9, payload = 10.0 * 1460 / (1460 + IO_NET_FRAME_OVERHEAD);
+	cr_log_info("net-stream %s x%u: %" PRIu64 " bytes, %.3f Gb/s of %.3f", direction, conns, s.ops, gbps, payload);
+	cr_expect_geq(gbps, 0.9 * payload, "%s: %.3f Gb/s", direction, gbps);
+	cr_expect_leq(gbps, payload * 1.001, "%s: %.3f Gb/s over the link's payload rate", direction, gbps);
+	cr_expect_eq(sim_hist_count(s.latency), 0, "no latency per byte");
+	cr_expect_eq(s.rng_digest, 0);
+	wlt_fini(&t);
+}
+
+Test(wl_net, stream_tx_counts_the_payload_the_peer_received) { stream_fills_the_link("tx", 2); }
+Test(wl_net, stream_rx_counts_the_payload_the_tasks_read) { stream_fills_the_link("rx", 2); }
+
+/* One connection, 64 B each way, 10 us one way: every transaction crosses the link twice. */
+Test(wl_net, rr_transactions_take_at_least_two_link_latencies)
+{
+	struct wlt t;
+	wlt_init(&t, "none", 1);
+	wlt_net(&t);
+	wlt_add(&t, "net-rr", "{\"request\": \"64B\", \"response\": \"64B\"}", 1);
+	gost_run_warm(&t.g, 10 * MS, 100 * MS);
+	struct wl_stats s = wlt_stats(&t, 0);
+	cr_log_info("net-rr: %" PRIu64 " transactions, min %.2f us mean %.2f us", s.ops, (double)s.latency->min / 1e6,
+		    sim_hist_mean(s.latency) / 1e6);
+	cr_expect_gt(s.ops, 0);
+	cr_expect_eq(sim_hist_count(s.latency), s.ops, "one latency per transaction");
+	cr_expect_geq(s.latency->min, 20 * SIM_PS_PER_US, "shortest %" PRIu64 " ps", s.latency->min);
+	cr_expect_leq(s.ops, 100 * MS / (20 * SIM_PS_PER_US), "%" PRIu64 " transactions in 100 ms", s.ops);
+	cr_expect_eq(s.rng_digest, 0);
+	wlt_fini(&t);
+}
