@@ -13,8 +13,10 @@
  *       link carries frames (MSS payload + IO_NET_FRAME_OVERHEAD each).
  * Simplifies (docs/io.md): no loss, so no retransmission or congestion control (a connection is
  *       limited by its window, the CPUs and the link); one ACK per packet the peer receives and
- *       one per receive operation of the guest (a window update), echo replies carry the ACK of
- *       their request; the peer is infinitely fast; RSS hashes a connection to queue id % queues.
+ *       one per receive operation of the guest (a window update), except that an echo's answer
+ *       carries the ACK of its request and the next request the ACK of the answer; the peer is
+ *       infinitely fast; RSS hashes a connection to queue id % queues.
+ * Statistics (io_nic_stats, io_net_stats, io_conn_stats) count from the warm-up.
  */
 #ifndef MODELS_IO_NET_H
 #define MODELS_IO_NET_H

@@ -41,6 +41,17 @@ t "the twin draws the same random numbers (vm:web rng_digest $virt)" [ -n "$virt
 "$hvsim" compare --db "$tmp/a.db" > "$tmp/a.cmp"
 t "hvsim compare prints what hvsim run printed" diff <(tail -n +2 "$tmp/a.out") <(tail -n +3 "$tmp/a.cmp")
 
+# networking: the same rows twice; two VMs on a shared NIC get their halves of it
+r=$src/scenarios/io-net-rr.json
+"$hvsim" run "$r" --db "$tmp/n1.db" --quiet "${short[@]}" > /dev/null
+"$hvsim" run "$r" --db "$tmp/n2.db" --quiet "${short[@]}" > /dev/null
+t "io-net-rr: identical metric rows" [ "$(rows "$tmp/n1.db")" = "$(rows "$tmp/n2.db")" ]
+"$hvsim" run "$src/tests/data/runs/shared-devices.json" --db "$tmp/sd.db" --quiet > /dev/null
+gbps=$(sqlite3 "$tmp/sd.db" "SELECT group_concat(printf('%.3f', value), ' ') FROM metrics
+                              WHERE scope IN ('dev:a-1/nic0', 'dev:a-2/nic0') AND name = 'tx_gbps' ORDER BY scope;")
+t "a shared 25 Gb/s NIC: each VM gets 11.5..12.5 Gb/s ($gbps)" \
+  awk -v g="$gbps" 'BEGIN { split(g, x, " "); exit !(x[1] >= 11.5 && x[1] <= 12.5 && x[2] >= 11.5 && x[2] <= 12.5) }'
+
 cols() { sqlite3 "$tmp/a.db" "SELECT group_concat(name, ',') FROM pragma_table_info('$1');"; }
 t "runs has the INTERFACES.md columns" [ "$(cols runs)" = "id,group_id,scenario,mode,seed,replication,config_json,config_hash,hvsim_version,started_at,wall_seconds,sim_seconds,events,status" ]
 t "metrics has the INTERFACES.md columns" [ "$(cols metrics)" = "run_id,scope,name,value,unit" ]
