@@ -46,6 +46,7 @@ struct hv_vp {
 	bool root_wait;                 /* blocked until the root has handled its intercept */
 	bool irq_wake;                  /* woken from halt by an interrupt: its entry costs interrupt_delivery */
 	uint64_t root_cycles;           /* root work of the intercept being forwarded */
+	bool root_worker;               /* the root work is the worker process's (served near the partition's worker LP) */
 	struct hv_vp *ipi_target;       /* IPI delivered when the current exit ends */
 	unsigned ipi_vector;
 	uint64_t pending[4];            /* pending interrupt vectors (bitmap of 256) */

@@ -770,6 +770,7 @@ const struct hv_costs *hv_costs(const struct hv *hv) { return &hv->cfg.costs; }
 uint32_t hv_npartitions(const struct hv *hv) { return hv->parts->len; }
 struct hv_partition *hv_partition_at(const struct hv *hv, uint32_t i) { return hv->parts->pdata[i]; }
 struct hv_partition *hv_root(const struct hv *hv) { return hv->root; }
+uint32_t hv_partition_worker_lp(const struct hv_partition *p) { return p->index; }
 
 struct hv_partition *hv_partition_find(const struct hv *hv, const char *name)
 {

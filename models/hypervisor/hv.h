@@ -123,6 +123,10 @@ bool hv_action_schedule(struct hv *hv, const struct hv_action *a, GError **error
 /* Runs `cycles` of root work on the root VP nearest LP `near`, then calls done(arg). */
 void hv_root_submit(struct hv *hv, uint32_t near, uint64_t cycles, void (*done)(void *arg), void *arg);
 struct hv_partition *hv_root(const struct hv *hv); /* NULL under `none` */
+/* The LP near which partition p's worker process (its emulated devices) runs in the root: every
+   register access forwarded to user mode and every emulated device's work is served there, in
+   order, by one root VP (a VM's device emulation is serial; REFERENCE 5.4). */
+uint32_t hv_partition_worker_lp(const struct hv_partition *p);
 
 /* ---- counters (named after Hyper-V's "Hyper-V Hypervisor Virtual Processor" set) ---- */
 struct hv_counters {

@@ -323,7 +323,8 @@ static void exit_done(struct hv_vp *vp)
 		vp->state = HV_VP_BLOCKED;
 		if (vp->after == HV_AFTER_ROOT) {
 			vp->root_wait = true;
-			hv_root_submit(hv, lp->id, vp->root_cycles, root_done, vp);
+			hv_root_submit(hv, vp->root_worker ? hv_partition_worker_lp(vp->part) : lp->id, vp->root_cycles,
+				       root_done, vp);
 		}
 		vp->after = HV_AFTER_RESUME;
 		sim_timer_cancel(hv->sim, &lp->slice_timer);
@@ -626,6 +627,7 @@ void vhw_intercept(struct vhw_cpu *c, enum vhw_intercept kind)
 		uint64_t cycles = 0;
 		sim_time_to_cycles(cost(hv, k), hw_lp_at(hv->host, 0)->khz, &cycles);
 		vp->root_cycles = cycles;
+		vp->root_worker = k == HV_COST_INTERCEPT_ROOT_USER;
 		begin_exit(vp, cost(hv, HV_COST_VMEXIT), HV_AFTER_ROOT);
 		return;
 	}

@@ -101,6 +101,7 @@ struct io_net {
 	char *name;
 	struct io_nic *nic;
 	bool own_nic, vf_present;
+	uint32_t worker_lp;           /* emulated: where the VM's worker process serves it (root) */
 	unsigned vector;
 	uint64_t khz;
 	uint32_t ncpus;
@@ -423,7 +424,7 @@ enum net_drv net_driver_tx(struct io_net *n, struct gos_task *t, struct io_pkt *
 			gos_op_intercept(t, VHW_IC_IO_PORT); /* CSR1: transmit poll demand */
 			return NET_DRV_AGAIN;
 		}
-		root_submit(n, 0, cyc(n, IO_NET_COST_WORKER_PACKET) + cyc(n, IO_NET_COST_VSWITCH_PACKET) +
+		root_submit(n, n->worker_lp, cyc(n, IO_NET_COST_WORKER_PACKET) + cyc(n, IO_NET_COST_VSWITCH_PACKET) +
 					  net_cycles_of(n, IO_NET_COST_VSWITCH_BYTE, p->bytes), emu_tx_done, p);
 		return NET_DRV_HANDED;
 	case IO_PATH_SYNTHETIC:
@@ -611,11 +612,12 @@ struct io_net *io_net_new(struct gos_kernel *k, struct hv *hv, const struct io_n
 	} else {
 		n->nhqs = 1;
 	}
+	n->worker_lp = hv_bare_metal(hv) ? 0 : hv_partition_worker_lp(gos_partition(k));
 	n->st.channels = n->nchans;
 	n->chans = g_new0(struct chan, n->nchans);
 	n->hqs = g_new0(struct hostq, n->nhqs);
-	for (uint32_t i = 0; i < n->nhqs; i++)
-		n->hqs[i] = (struct hostq){.n = n, .lp = i};
+	for (uint32_t i = 0; i < n->nhqs; i++) /* the emulated NIC's one queue is the worker process's */
+		n->hqs[i] = (struct hostq){.n = n, .lp = cfg->path == IO_PATH_EMULATED ? n->worker_lp : i};
 	for (uint32_t i = 0; i < n->nchans; i++) {
 		n->chans[i].n = n;
 		n->chans[i].hq = i % n->nhqs;
