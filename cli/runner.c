@@ -24,6 +24,7 @@ struct world {
 	GPtrArray *disks;             /* per VM: GPtrArray of struct io_disk * */
 	GPtrArray *nets;              /* per VM: GPtrArray of struct io_net * */
 	GPtrArray *blockdevs, *nics;  /* per host device (scenario.host_devices): the device, or NULL (other kind) */
+	char *dir;                    /* the scenario's directory (workloads' files are relative to it) */
 };
 
 struct wl_inst {
@@ -34,6 +35,7 @@ struct wl_inst {
 
 static void world_free(struct world *w)
 {
+	g_free(w->dir);
 	if (w->hv)
 		hv_free(w->hv);
 	/* adapters and disks first: their rings may still hold packets embedded in the workloads' I/Os,
@@ -132,7 +134,7 @@ static bool add_vm(struct world *w, const struct scenario *s, const struct scn_v
 	for (const cJSON *j = vm->workloads ? vm->workloads->child : NULL; j; j = j->next, i++) {
 		const struct wl_kind *kind = wl_kind_find(cJSON_GetObjectItemCaseSensitive(j, "kind")->valuestring);
 		struct wl_env env = {.k = k, .vm = vm->name, .index = i, .seed = seed, .khz = s->host.khz, .disks = disks,
-				      .nets = nets};
+				      .nets = nets, .dir = w->dir};
 		void *inst = kind->create(&env, j, error);
 		if (!inst) {
 			scenario_locate_error(s, where, error);
@@ -157,6 +159,7 @@ static bool world_init(struct world *w, const struct scenario *s, uint64_t seed,
 	w->blockdevs = g_ptr_array_new();
 	w->nics = g_ptr_array_new();
 	w->sim = sim_new(seed);
+	w->dir = g_path_get_dirname(s->path);
 	w->host = hw_host_new(w->sim, hc, error);
 	if (!w->host) {
 		scenario_locate_error(s, "/host", error);

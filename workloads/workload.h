@@ -30,6 +30,7 @@ struct wl_env {
 	uint64_t khz;                 /* the host's nominal frequency, for CPU demands */
 	const GPtrArray *disks;       /* the VM's disks (struct io_disk *, models/io/disk.h); may be NULL */
 	const GPtrArray *nets;        /* the VM's network adapters (struct io_net *, models/io/net.h); may be NULL */
+	const char *dir;              /* the scenario file's directory: files a workload names are relative to it */
 };
 
 struct wl_stats {
