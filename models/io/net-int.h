@@ -44,8 +44,9 @@ struct io_conn {
 	struct io_pkt *tx_pkt, *ack_pkt; /* paid for, being handed to the driver */
 	/* the peer's side */
 	uint64_t peer_inflight;    /* the peer sent and the guest has not acknowledged */
-	uint64_t peer_request;     /* echo: bytes towards the next request */
-	uint64_t peer_owed;        /* echo: answer bytes still to send */
+	uint64_t peer_request;     /* echo: bytes towards the next request; client: towards the answer */
+	uint64_t peer_answered;    /* bytes of complete requests (answers) the next send acknowledges */
+	uint64_t peer_owed;        /* echo: answer bytes still to send; client: request bytes */
 	uint64_t peer_ack;         /* guest bytes the peer's next packet acknowledges */
 	struct io_conn_stats st;
 };

@@ -13,8 +13,8 @@
  *       link carries frames (MSS payload + IO_NET_FRAME_OVERHEAD each).
  * Simplifies (docs/io.md): no loss, so no retransmission or congestion control (a connection is
  *       limited by its window, the CPUs and the link); one ACK per packet the peer receives and
- *       one per receive operation of the guest (a window update), except that an echo's answer
- *       carries the ACK of its request and the next request the ACK of the answer; the peer is
+ *       one per receive operation of the guest (a window update), except that an answer carries
+ *       the ACK of its request and the next request the ACK of the answer (echo, client); the peer is
  *       infinitely fast; RSS hashes a connection to queue id % queues.
  * Statistics (io_nic_stats, io_net_stats, io_conn_stats) count from the warm-up.
  */
@@ -129,13 +129,15 @@ void io_net_stats(const struct io_net *n, struct io_net_stats *out);
 
 /* ---- connections and their operations ---- */
 
-enum io_peer_mode { IO_PEER_SINK, IO_PEER_SOURCE, IO_PEER_ECHO };
+enum io_peer_mode { IO_PEER_SINK, IO_PEER_SOURCE, IO_PEER_ECHO, IO_PEER_CLIENT };
 struct io_conn_config {
 	enum io_peer_mode peer;       /* sink: the peer takes data; source: it sends without end; echo:
-					 it answers each `request` bytes with `response` bytes */
+					 it answers each `request` bytes with `response` bytes; client:
+					 it sends `request` bytes, waits for `response` bytes back, thinks
+					 `service`, and sends the next request (the guest serves) */
 	uint64_t window;              /* bytes a side may have unacknowledged (socket buffer; 1 MiB) */
-	uint64_t request, response;   /* echo; each at most window */
-	sim_time_t service;           /* echo: the peer's time to answer */
+	uint64_t request, response;   /* echo, client; each at most window */
+	sim_time_t service;           /* echo: the peer's time to answer; client: its think time */
 };
 struct io_conn;
 /* A connection of adapter n (owned by it). Its id (0, 1, ...) picks its RSS queue and channel. */

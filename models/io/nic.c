@@ -7,7 +7,8 @@
  *   connections' windows.
  * Peer: infinitely fast. It receives the guest's packets (taking their ACKs), answers as the
  *   connection asks (sink: an ACK per data packet; echo: `response` bytes after `service` per
- *   `request` bytes, carrying the request's ACK; source: data without end), sending packets of
+ *   `request` bytes, carrying the request's ACK; source: data without end; client: a request, then
+ *   the next one `service` after each `response` bytes it gets back), sending packets of
  *   up to IO_NET_GSO_MAX bytes (its TSO) while its window allows.
  */
 #include <string.h>
@@ -97,7 +98,7 @@ static void peer_send(struct io_nic *nic, struct io_conn *c, bool ack_alone)
 		p->ack = (uint32_t)c->peer_ack;
 		c->peer_ack = 0;
 		c->peer_inflight += bytes;
-		if (c->cfg.peer == IO_PEER_ECHO)
+		if (c->cfg.peer == IO_PEER_ECHO || c->cfg.peer == IO_PEER_CLIENT)
 			c->peer_owed -= bytes;
 		link_send(nic, &nic->rx, p, NIC_EV_AT_HOST, NULL);
 		if (bytes == 0)
@@ -105,11 +106,31 @@ static void peer_send(struct io_nic *nic, struct io_conn *c, bool ack_alone)
 	}
 }
 
+/* Echo: the answer to a request (carrying its ACK). Client: the next request (carrying the ACK
+   of the answer it got, none for the first). */
 static void answer(struct io_nic *nic, struct io_conn *c)
 {
-	c->peer_owed += c->cfg.response;
-	c->peer_ack += c->cfg.request;
+	bool echo = c->cfg.peer == IO_PEER_ECHO;
+	c->peer_owed += echo ? c->cfg.response : c->cfg.request;
+	c->peer_ack += c->peer_answered;
+	c->peer_answered = 0;
 	peer_send(nic, c, true);
+}
+
+/* `need` bytes complete one request (echo) or answer (client): answer it after `service`. */
+static void count_towards(struct io_nic *nic, struct io_conn *c, uint32_t bytes, uint64_t need)
+{
+	c->peer_request += bytes;
+	while (c->peer_request >= need) {
+		c->peer_request -= need;
+		c->peer_answered += need;
+		if (c->cfg.service == 0) {
+			answer(nic, c);
+		} else {
+			union sim_payload pl = {.u64 = {(uint64_t)(uintptr_t)c, 0}};
+			sim_schedule_in(nic->ent.sim, &nic->ent, c->cfg.service, NIC_EV_ANSWER, &pl);
+		}
+	}
 }
 
 static void at_peer(struct io_nic *nic, struct io_pkt *p)
@@ -128,16 +149,8 @@ static void at_peer(struct io_nic *nic, struct io_pkt *p)
 		peer_send(nic, c, bytes > 0);
 		return;
 	case IO_PEER_ECHO:
-		c->peer_request += bytes;
-		while (c->peer_request >= c->cfg.request) {
-			c->peer_request -= c->cfg.request;
-			if (c->cfg.service == 0) {
-				answer(nic, c);
-			} else {
-				union sim_payload pl = {.u64 = {(uint64_t)(uintptr_t)c, 0}};
-				sim_schedule_in(nic->ent.sim, &nic->ent, c->cfg.service, NIC_EV_ANSWER, &pl);
-			}
-		}
+	case IO_PEER_CLIENT:
+		count_towards(nic, c, bytes, c->cfg.peer == IO_PEER_ECHO ? c->cfg.request : c->cfg.response);
 		peer_send(nic, c, false); /* the window may have opened */
 		return;
 	case IO_PEER_SOURCE:
@@ -150,6 +163,8 @@ void io_peer_open(struct io_nic *nic, struct io_conn *c)
 {
 	if (c->cfg.peer == IO_PEER_SOURCE)
 		peer_send(nic, c, false);
+	else if (c->cfg.peer == IO_PEER_CLIENT)
+		answer(nic, c); /* the first request */
 }
 
 static void nic_event(struct sim_entity *ent, unsigned kind, const union sim_payload *pl)

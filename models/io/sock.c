@@ -24,10 +24,12 @@ struct io_conn *io_net_connect(struct io_net *n, const struct io_conn_config *cf
 	const char *name = io_net_name(n);
 	if (!sim_check(cfg->window >= 1 && cfg->window <= UINT32_MAX, error, IO_ERROR,
 		       "adapter %s: window %llu outside 1..4 GiB", name, (unsigned long long)cfg->window) ||
-	    !sim_check(cfg->peer != IO_PEER_ECHO || (cfg->request >= 1 && cfg->request <= cfg->window), error, IO_ERROR,
+	    !sim_check(cfg->peer < IO_PEER_ECHO || (cfg->request >= 1 && cfg->request <= cfg->window), error, IO_ERROR,
 		       "adapter %s: request %llu must be 1..window (%llu)", name, (unsigned long long)cfg->request,
 		       (unsigned long long)cfg->window) ||
-	    !sim_check(cfg->peer != IO_PEER_ECHO || cfg->response <= cfg->window, error, IO_ERROR,
+	    !sim_check(cfg->peer != IO_PEER_CLIENT || cfg->response >= 1, error, IO_ERROR,
+		       "adapter %s: a client's response must be at least 1 byte", name) ||
+	    !sim_check(cfg->peer < IO_PEER_ECHO || cfg->response <= cfg->window, error, IO_ERROR,
 		       "adapter %s: response %llu must be at most the window (%llu)", name,
 		       (unsigned long long)cfg->response, (unsigned long long)cfg->window))
 		return NULL;
@@ -154,8 +156,8 @@ static void recv_resume(struct gos_task *t)
 	c->rx_left -= take;
 	c->st.read += take;
 	double cycles = net_cycles_of(n, IO_NET_COST_COPY_BYTE, take);
-	if (c->cfg.peer == IO_PEER_ECHO) {
-		c->ack_owed += take; /* the next request carries it */
+	if (c->cfg.peer == IO_PEER_ECHO || c->cfg.peer == IO_PEER_CLIENT) {
+		c->ack_owed += take; /* the next request (echo) or answer (client) carries it */
 	} else {
 		c->ack_pkt = net_tx_new(n, c, 0, (uint32_t)take);
 		cycles += net_tx_cycles(n, c->ack_pkt);
