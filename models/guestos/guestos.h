@@ -199,6 +199,8 @@ struct sim *gos_sim(const struct gos_kernel *k);
  */
 typedef void (*gos_irq_fn)(struct gos_kernel *k, uint32_t cpu, void *arg);
 bool gos_irq_register(struct gos_kernel *k, unsigned vector, gos_irq_fn fn, void *arg);
+/* Registers fn on the first free vector from 0x40; returns it, or 0 when none is left. */
+unsigned gos_irq_register_any(struct gos_kernel *k, gos_irq_fn fn, void *arg);
 /* Kernel work of `cycles` on vCPU `cpu` (from its interrupt handler or its tasks' operations). */
 void gos_irq_work(struct gos_kernel *k, uint32_t cpu, double cycles);
 /* From an interrupt handler: `n` register accesses (intercepts of `kind`) the vCPU makes before it

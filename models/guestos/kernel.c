@@ -534,6 +534,14 @@ bool gos_irq_register(struct gos_kernel *k, unsigned vector, gos_irq_fn fn, void
 	return true;
 }
 
+unsigned gos_irq_register_any(struct gos_kernel *k, gos_irq_fn fn, void *arg)
+{
+	for (unsigned v = 0x40; v < 0xe0; v++) /* devices from 0x40, as Linux's first external vectors */
+		if (gos_irq_register(k, v, fn, arg))
+			return v;
+	return 0;
+}
+
 void gos_irq_work(struct gos_kernel *k, uint32_t cpu, double cycles)
 {
 	struct gos_cpu *c = gos_cpu_at(k, cpu);

@@ -246,6 +246,16 @@ static void vsp_completed(void *arg)
 
 /* ---- the guest's interrupt handler ---- */
 
+/* storvsc reads a completion of a channel's inbound ring. */
+static void guest_read(struct vmbus_packet *p, bool space, void *arg)
+{
+	(void)space; /* StorVSP never waits for inbound space: a channel's completions fit (sim_bug otherwise) */
+	struct chan *c = arg;
+	struct io_disk *d = c->d;
+	gos_irq_work(d->k, c->ch.target_vcpu, cyc(d, IO_DISK_COST_VSC_PACKET) + cyc(d, IO_DISK_COST_BLK_COMPLETE));
+	finish(d, sim_container_of(p, struct io_disk_io, in));
+}
+
 /* The bottom half: completions, after the handler's register accesses and the work before them. */
 static void guest_poll(struct gos_kernel *k, uint32_t cpu, void *arg)
 {
@@ -259,19 +269,9 @@ static void guest_poll(struct gos_kernel *k, uint32_t cpu, void *arg)
 		}
 		return;
 	}
-	for (uint32_t i = 0; i < d->nchans; i++) {
-		struct chan *c = &d->chans[i];
-		if (c->ch.target_vcpu != cpu)
-			continue;
-		do {
-			vmbus_ring_begin_read(&c->ch.in);
-			struct vmbus_packet *p;
-			while ((p = vmbus_ring_read(&c->ch.in, NULL)) != NULL) {
-				gos_irq_work(k, cpu, cyc(d, IO_DISK_COST_VSC_PACKET) + cyc(d, IO_DISK_COST_BLK_COMPLETE));
-				finish(d, sim_container_of(p, struct io_disk_io, in));
-			}
-		} while (vmbus_ring_end_read(&c->ch.in));
-	}
+	for (uint32_t i = 0; i < d->nchans; i++)
+		if (d->chans[i].ch.target_vcpu == cpu)
+			vmbus_ring_drain(&d->chans[i].ch.in, guest_read, &d->chans[i]);
 }
 
 /* The hard interrupt: the IDE status register accesses, then the bottom half. */
@@ -416,9 +416,8 @@ struct io_disk *io_disk_new(struct gos_kernel *k, struct hv *hv, const struct io
 		}
 	}
 	g_queue_init(&d->ide_wait);
-	for (d->vector = 0x40; d->vector < 0xe0 && !gos_irq_register(k, d->vector, guest_irq, d); d->vector++)
-		;
-	if (d->vector >= 0xe0) {
+	d->vector = gos_irq_register_any(k, guest_irq, d);
+	if (!d->vector) {
 		g_set_error(error, IO_ERROR, 0, "disk %s: no interrupt vector left in the guest", d->name);
 		io_disk_free(d);
 		return NULL;

@@ -481,6 +481,15 @@ static void guest_rx(struct io_net *n, uint32_t cpu, struct io_pkt *p, enum io_n
 	sock_deliver(n, p);
 }
 
+/* netvsc reads a packet of a channel's inbound ring; its read may let the root's waiting ones in. */
+static void guest_read(struct vmbus_packet *vp, bool space, void *arg)
+{
+	struct chan *c = arg;
+	guest_rx(c->n, c->ch.target_vcpu, sim_container_of(vp, struct io_pkt, vp), IO_NET_COST_VSC_PACKET);
+	if (space)
+		in_refill(c);
+}
+
 /* The bottom half (NAPI poll): after the handler's register accesses and the work before it. */
 static void guest_poll(struct gos_kernel *k, uint32_t cpu, void *arg)
 {
@@ -498,21 +507,9 @@ static void guest_poll(struct gos_kernel *k, uint32_t cpu, void *arg)
 		while ((l = g_queue_pop_head_link(&n->emu_rx)))
 			guest_rx(n, cpu, l->data, IO_NET_COST_DRIVER_PACKET);
 	}
-	for (uint32_t i = 0; i < n->nchans; i++) {
-		struct chan *c = &n->chans[i];
-		if (c->ch.target_vcpu != cpu)
-			continue;
-		do {
-			vmbus_ring_begin_read(&c->ch.in);
-			struct vmbus_packet *vp;
-			bool space = false;
-			while ((vp = vmbus_ring_read(&c->ch.in, &space)) != NULL) {
-				guest_rx(n, cpu, sim_container_of(vp, struct io_pkt, vp), IO_NET_COST_VSC_PACKET);
-				if (space)
-					in_refill(c);
-			}
-		} while (vmbus_ring_end_read(&c->ch.in));
-	}
+	for (uint32_t i = 0; i < n->nchans; i++)
+		if (n->chans[i].ch.target_vcpu == cpu)
+			vmbus_ring_drain(&n->chans[i].ch.in, guest_read, &n->chans[i]);
 }
 
 /* The hard interrupt: the 21140's status register reads, then the poll. */
@@ -623,9 +620,8 @@ struct io_net *io_net_new(struct gos_kernel *k, struct hv *hv, const struct io_n
 		n->chans[i].hq = i % n->nhqs;
 		vmbus_channel_init(&n->chans[i].ch, i, cfg->ring_size, i % n->ncpus);
 	}
-	for (n->vector = 0x40; n->vector < 0xe0 && !gos_irq_register(k, n->vector, guest_irq, n); n->vector++)
-		;
-	if (n->vector >= 0xe0) {
+	n->vector = gos_irq_register_any(k, guest_irq, n);
+	if (!n->vector) {
 		g_set_error(error, IO_ERROR, 0, "adapter %s: no interrupt vector left in the guest", n->name);
 		io_net_free(n);
 		return NULL;

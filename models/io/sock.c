@@ -70,6 +70,21 @@ void sock_deliver(struct io_net *n, struct io_pkt *p)
 	net_pkt_free(n, p);
 }
 
+/*
+ * Hands the packet paid for in *slot (if any) to the driver. false: the task was asked to do
+ * something first (resume() comes back). The slot is emptied once the driver has the packet: it
+ * may be freed before the task resumes.
+ */
+static bool hand_over(struct io_net *n, struct gos_task *t, struct io_pkt **slot)
+{
+	if (!*slot)
+		return true;
+	enum net_drv r = net_driver_tx(n, t, *slot);
+	if (r != NET_DRV_AGAIN)
+		*slot = NULL;
+	return r == NET_DRV_HANDED;
+}
+
 /* ---- send ---- */
 
 static void send_start(struct gos_task *t, const struct gos_op *op)
@@ -83,13 +98,8 @@ static void send_resume(struct gos_task *t)
 {
 	struct io_conn *c = gos_task_op_arg(t);
 	struct io_net *n = c->net;
-	if (c->tx_pkt) {
-		enum net_drv r = net_driver_tx(n, t, c->tx_pkt);
-		if (r != NET_DRV_AGAIN)
-			c->tx_pkt = NULL; /* handed: it may be gone by the next resume() */
-		if (r != NET_DRV_HANDED)
-			return;
-	}
+	if (!hand_over(n, t, &c->tx_pkt))
+		return;
 	if (c->tx_left == 0) {
 		c->tx_task = NULL;
 		gos_op_done(t);
@@ -134,13 +144,8 @@ static void recv_resume(struct gos_task *t)
 {
 	struct io_conn *c = gos_task_op_arg(t);
 	struct io_net *n = c->net;
-	if (c->ack_pkt) {
-		enum net_drv r = net_driver_tx(n, t, c->ack_pkt);
-		if (r != NET_DRV_AGAIN)
-			c->ack_pkt = NULL;
-		if (r != NET_DRV_HANDED)
-			return;
-	}
+	if (!hand_over(n, t, &c->ack_pkt))
+		return;
 	if (c->rx_left == 0) {
 		c->rx_task = NULL;
 		gos_op_done(t);

@@ -156,3 +156,14 @@ uint32_t vmbus_netvsc_channels(uint32_t vcpus, uint32_t max_channels)
 	uint32_t n = MIN(vcpus, max_channels);
 	return MIN(n, VMBUS_NETVSC_CHANNELS_MAX);
 }
+
+void vmbus_ring_drain(struct vmbus_ring *r, void (*fn)(struct vmbus_packet *p, bool signal_writer, void *arg), void *arg)
+{
+	do {
+		vmbus_ring_begin_read(r);
+		struct vmbus_packet *p;
+		bool signal = false;
+		while ((p = vmbus_ring_read(r, &signal)) != NULL)
+			fn(p, signal, arg);
+	} while (vmbus_ring_end_read(r));
+}

@@ -123,6 +123,13 @@ struct vmbus_packet *vmbus_ring_read(struct vmbus_ring *r, bool *signal_writer);
 void vmbus_ring_begin_read(struct vmbus_ring *r);
 bool vmbus_ring_end_read(struct vmbus_ring *r);
 
+/*
+ * The whole reader's protocol in one call: begin, read every packet (fn for each, told whether that
+ * read must signal a waiting writer), end, and again while packets slipped in. fn may write more
+ * packets to the ring (a writer it lets in): they are read in the same call.
+ */
+void vmbus_ring_drain(struct vmbus_ring *r, void (*fn)(struct vmbus_packet *p, bool signal_writer, void *arg), void *arg);
+
 static inline bool vmbus_ring_empty(const struct vmbus_ring *r)
 {
 	return r->used == 0;

@@ -472,3 +472,54 @@ Test(vmbus, netvsc_min_of_vcpus_setting_and_vrss_max)
 	}
 	cr_expect_eq(vmbus_netvsc_channels(32, VMBUS_NETVSC_CHANNELS_DEFAULT), 8);
 }
+
+/* ---- vmbus_ring_drain: the reader's protocol in one call ---- */
+
+struct drain_log {
+	struct vmbus_ring *r;
+	struct vmbus_packet *waiting; /* a writer's packet refused for space, let in on the signal */
+	uint32_t reads, signals, masked_reads;
+};
+
+static void drain_fn(struct vmbus_packet *p, bool signal_writer, void *arg)
+{
+	struct drain_log *l = arg;
+	l->reads++;
+	l->masked_reads += l->r->interrupt_mask;
+	g_free(p);
+	if (signal_writer) {
+		l->signals++;
+		cr_assert(vmbus_ring_write(l->r, l->waiting, NULL), "the signalled writer's packet fits");
+		l->waiting = NULL;
+	}
+}
+
+/*
+ * A 1 KiB ring filled with 64-byte packets refuses a 512-byte one (pending_send_sz); the drain
+ * reads with interrupts masked, signals the writer once when enough is free, and reads the
+ * packet that writer then puts in during the same call; the ring ends empty and unmasked.
+ */
+Test(vmbus, drain_reads_everything_signals_a_waiting_writer_once_and_unmasks)
+{
+	struct vmbus_ring r;
+	vmbus_ring_init(&r, 1024);
+	uint32_t n = 0;
+	for (;;) {
+		struct vmbus_packet *p = pkt_of_bytes(64);
+		if (!vmbus_ring_write(&r, p, NULL)) {
+			g_free(p);
+			break;
+		}
+		n++;
+	}
+	struct drain_log l = {.r = &r, .waiting = pkt_of_bytes(512)};
+	cr_assert_not(vmbus_ring_write(&r, l.waiting, NULL));
+	vmbus_ring_drain(&r, drain_fn, &l);
+	cr_expect_eq(l.reads, n + 1, "read %u of %u + 1", l.reads, n);
+	cr_expect_eq(l.signals, 1);
+	cr_expect_eq(l.masked_reads, l.reads, "every read with interrupts masked");
+	cr_expect(vmbus_ring_empty(&r));
+	cr_expect_not(r.interrupt_mask);
+	cr_expect_null(l.waiting);
+	vmbus_ring_fini(&r);
+}
