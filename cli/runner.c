@@ -31,6 +31,7 @@ struct wl_inst {
 	const struct wl_kind *kind;
 	void *inst;
 	uint32_t vm;                  /* index in world.vms */
+	uint32_t index;               /* in the VM's list of workloads: scope vm:NAME/wl:INDEX */
 };
 
 static void world_free(struct world *w)
@@ -141,7 +142,7 @@ static bool add_vm(struct world *w, const struct scenario *s, const struct scn_v
 			return false;
 		}
 		struct wl_inst *x = g_new(struct wl_inst, 1);
-		*x = (struct wl_inst){kind, inst, w->vms->len - 1};
+		*x = (struct wl_inst){kind, inst, w->vms->len - 1, i};
 		g_ptr_array_add(w->wl, x);
 	}
 	return true;
@@ -409,28 +410,55 @@ static void host_device_metrics(struct run_output *o, struct world *w, const str
 	}
 }
 
+/* A digest's low 52 bits: exact in a REAL. */
+static double digest52(uint64_t d) { return (double)(d & ((UINT64_C(1) << 52) - 1)); }
+
+/*
+ * One workload of VM `vm`, scope vm:NAME/wl:I: its operations, latency and draws, and the kind's
+ * own counters. Its tasks' attributed operations go into task_ops (task -> ops, for the per-task
+ * scopes). Returns the stats (pointers borrowed from the instance until its next stats()).
+ */
+static struct wl_stats workload_metrics(struct run_output *o, const struct wl_inst *x, const char *vm, double span_s,
+					GHashTable *task_ops)
+{
+	struct wl_stats st = {0};
+	x->kind->stats(x->inst, &st);
+	char *scope = g_strdup_printf("%s/wl:%u", vm, x->index);
+	put(o, scope, "ops", (double)st.ops, "ops");
+	put(o, scope, "ops_per_s", span_s > 0 ? (double)st.ops / span_s : 0, "ops/s");
+	put(o, scope, "rng_digest", digest52(st.rng_digest), "hash");
+	if (st.latency)
+		put_hist_ns(o, scope, "latency", st.latency);
+	for (uint32_t i = 0; i < st.ncounters; i++)
+		put(o, scope, st.counters[i].name, st.counters[i].value, st.counters[i].unit);
+	for (uint32_t i = 0; i < st.ntasks; i++)
+		g_hash_table_insert(task_ops, st.tasks[i], (gpointer)&st.task_ops[i]);
+	g_free(scope);
+	return st;
+}
+
 static void vm_metrics(struct run_output *o, struct world *w, guint v, double span_s)
 {
 	const struct scn_vm *vm = w->vms->pdata[v];
 	struct gos_kernel *k = w->kernels->pdata[v];
 	char *scope = g_strdup_printf("vm:%s", vm->name);
-	/* workloads */
+	/* workloads: each in its scope, and merged into the VM's */
 	uint64_t ops = 0, digest = 0;
 	struct sim_hist lat;
 	sim_hist_init(&lat);
+	GHashTable *task_ops = g_hash_table_new(g_direct_hash, g_direct_equal); /* lookup only */
 	for (guint i = 0; i < w->wl->len; i++) {
 		struct wl_inst *x = w->wl->pdata[i];
 		if (x->vm != v)
 			continue;
-		struct wl_stats st = {0};
-		x->kind->stats(x->inst, &st);
+		struct wl_stats st = workload_metrics(o, x, scope, span_s, task_ops);
 		ops += st.ops;
 		if (st.latency)
 			sim_hist_merge(&lat, st.latency);
 		digest = digest * 1099511628211ull ^ st.rng_digest;
 	}
-	/* the workloads' draws (52 bits: exact in a REAL): equal in the bare-metal twin */
-	put(o, scope, "rng_digest", (double)(digest & ((UINT64_C(1) << 52) - 1)), "hash");
+	/* the workloads' draws: equal in the bare-metal twin */
+	put(o, scope, "rng_digest", digest52(digest), "hash");
 	put(o, scope, "ops", (double)ops, "ops");
 	put(o, scope, "ops_per_s", span_s > 0 ? (double)ops / span_s : 0, "ops/s");
 	put_hist_ns(o, scope, "latency", &lat); /* latency_p50_ns, _p99_ns, _p999_ns, _mean_ns */
@@ -545,8 +573,12 @@ static void vm_metrics(struct run_output *o, struct world *w, guint v, double sp
 		put(o, tscope, "migrations", (double)s.migrations, "count");
 		put(o, tscope, "voluntary_switches", (double)s.voluntary_switches, "count");
 		put(o, tscope, "involuntary_switches", (double)s.involuntary_switches, "count");
+		const uint64_t *n = g_hash_table_lookup(task_ops, t);
+		if (n)
+			put(o, tscope, "ops", (double)*n, "ops");
 		g_free(tscope);
 	}
+	g_hash_table_destroy(task_ops);
 	g_free(scope);
 }
 

@@ -10,7 +10,7 @@
  *       sleep expires, when the request is issued) to the completion of its compute; it includes
  *       the timer interrupt, the wake-up and any runqueue wait before the compute starts, so that
  *       think + response is a client's whole cycle and X = N / (Z + R) holds.
- * A think mean of 0 makes a saturating client (no sleep, no draw).
+ * A think mean of 0 makes a saturating client (no sleep, no draw). Per task: the client's requests.
  * See: docs/workloads.md; tests/unit/wl/test_workloads.c
  */
 #include "workloads/wl-int.h"
@@ -26,6 +26,7 @@ enum client_phase {
 struct client {
 	struct closed_loop *wl;
 	struct wl_stream think, service;
+	uint32_t slot;   /* in the meter */
 	enum client_phase phase;
 	sim_time_t issued;
 };
@@ -61,7 +62,7 @@ static void client_next(struct gos_task *t, void *arg, struct gos_op *op)
 		return;
 	}
 	if (c->phase == CLIENT_WAITING)
-		wl_meter_record(&wl->meter, now - c->issued);
+		wl_meter_record_task(&wl->meter, c->slot, now - c->issued);
 	if (wl->think_mean == 0) {
 		c->issued = now;
 		issue(c, op);
@@ -105,10 +106,12 @@ static void *cl_create(const struct wl_env *env, const cJSON *params, GError **e
 		c->wl = wl;
 		wl_stream_init(&c->think, env, "client:%u/think", i);
 		wl_stream_init(&c->service, env, "client:%u/service", i);
-		if (!wl_task_new(env, "client", i, 0, &client_program, c, error)) {
+		struct gos_task *t = wl_task_new(env, "client", i, 0, &client_program, c, error);
+		if (!t) {
 			cl_free(wl);
 			return NULL;
 		}
+		c->slot = wl_meter_task(&wl->meter, t);
 	}
 	return wl;
 }

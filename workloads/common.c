@@ -2,7 +2,8 @@
 /*
  * common.c - the pieces every workload kind shares (wl-int.h): named draw streams and their
  *            digest, the `service` distributions (exp, det, lognormal, bounded Pareto), the meter
- *            of operations and latency, task creation, and finding the VM's network adapters.
+ *            of operations and latency, the YCSB zipfian generator, task creation, and finding the
+ *            VM's disks and network adapters.
  * Determinism: every draw goes through a wl_stream seeded by name from the run's master seed;
  *       the Pareto bound is solved with sim_pow/sim_log only, so it has the same bits everywhere.
  * See: docs/workloads.md; tests/unit/wl/test_workloads.c
@@ -11,6 +12,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "models/io/disk.h"
 #include "models/io/net.h"
 #include "sim/fmath.h"
 #include "workloads/wl-int.h"
@@ -85,7 +87,7 @@ const struct param wl_service_fields[] = {
 	{0},
 };
 
-static bool dist_parse(const char *name, enum wl_dist *out)
+bool wl_dist_parse(const char *name, enum wl_dist *out)
 {
 	static const char *const names[] = {"exp", "det", "lognormal", "pareto"};
 	for (size_t i = 0; name && i < G_N_ELEMENTS(names); i++)
@@ -132,15 +134,20 @@ double wl_pareto_lo(double alpha, double hi, double mean)
 
 bool wl_service_init(struct wl_service *s, const cJSON *obj, uint64_t khz, const char *where, GError **error)
 {
-	*s = (struct wl_service){0};
-	if (!dist_parse(param_string(obj, "dist"), &s->dist)) {
+	enum wl_dist dist;
+	if (!wl_dist_parse(param_string(obj, "dist"), &dist)) {
+		*s = (struct wl_service){0};
 		g_set_error(error, WL_ERROR, 0, "%s/dist: not a known distribution", where);
 		return false;
 	}
-	s->mean_cycles = (double)param_demand(obj, "mean", khz);
-	s->cv = param_number(obj, "cv");
-	s->alpha = param_number(obj, "alpha");
-	s->hi_cycles = (double)param_demand(obj, "max", khz);
+	return wl_service_set(s, dist, (double)param_demand(obj, "mean", khz), param_number(obj, "cv"),
+			      param_number(obj, "alpha"), (double)param_demand(obj, "max", khz), where, error);
+}
+
+bool wl_service_set(struct wl_service *s, enum wl_dist dist, double mean_cycles, double cv, double alpha,
+		    double hi_cycles, const char *where, GError **error)
+{
+	*s = (struct wl_service){.dist = dist, .mean_cycles = mean_cycles, .cv = cv, .alpha = alpha, .hi_cycles = hi_cycles};
 	if (s->mean_cycles < 1) {
 		g_set_error(error, WL_ERROR, 0, "%s/mean: a demand must be at least one cycle", where);
 		return false;
@@ -182,12 +189,21 @@ uint64_t wl_service_draw(const struct wl_service *s, struct wl_stream *st)
 
 /* ---- the meter ---- */
 
+static void meter_reset(struct sim_reset_hook *h, sim_time_t now)
+{
+	(void)now;
+	struct wl_meter *m = sim_container_of(h, struct wl_meter, reset);
+	for (uint32_t i = 0; i < m->ntasks; i++)
+		m->task_ops[i] = 0;
+}
+
 void wl_meter_init(struct wl_meter *m, struct sim *sim)
 {
-	m->ops.n = 0;
+	*m = (struct wl_meter){.reset = {.reset = meter_reset}};
 	sim_hist_init(&m->latency);
 	sim_track_counter(sim, &m->ops);
 	sim_track_hist(sim, &m->latency);
+	sim_track_reset(sim, &m->reset);
 }
 
 void wl_meter_record(struct wl_meter *m, sim_time_t latency)
@@ -196,14 +212,96 @@ void wl_meter_record(struct wl_meter *m, sim_time_t latency)
 	sim_hist_record(&m->latency, latency);
 }
 
-void wl_meter_stats(const struct wl_meter *m, uint64_t digest, struct wl_stats *out)
+uint32_t wl_meter_task(struct wl_meter *m, struct gos_task *t)
 {
-	out->ops = m->ops.n;
-	out->latency = &m->latency;
-	out->rng_digest = digest;
+	if (m->ntasks == m->cap) {
+		m->cap = m->cap ? 2 * m->cap : 8;
+		m->tasks = g_renew(struct gos_task *, m->tasks, m->cap);
+		m->task_ops = g_renew(uint64_t, m->task_ops, m->cap);
+	}
+	m->tasks[m->ntasks] = t;
+	m->task_ops[m->ntasks] = 0;
+	return m->ntasks++;
 }
 
-void wl_meter_clear(struct wl_meter *m) { sim_hist_clear(&m->latency); }
+void wl_meter_record_task(struct wl_meter *m, uint32_t slot, sim_time_t latency)
+{
+	wl_meter_record(m, latency);
+	wl_meter_count_task(m, slot, 1);
+}
+
+void wl_meter_count_task(struct wl_meter *m, uint32_t slot, uint64_t n)
+{
+	g_assert(slot < m->ntasks);
+	m->task_ops[slot] += n;
+}
+
+void wl_meter_stats(const struct wl_meter *m, uint64_t digest, struct wl_stats *out)
+{
+	*out = (struct wl_stats){.ops = m->ops.n, .latency = &m->latency, .rng_digest = digest, .ntasks = m->ntasks,
+				 .tasks = m->tasks, .task_ops = m->task_ops};
+}
+
+void wl_meter_clear(struct wl_meter *m)
+{
+	sim_hist_clear(&m->latency);
+	g_free(m->tasks);
+	g_free(m->task_ops);
+	m->tasks = NULL;
+	m->task_ops = NULL;
+	m->ntasks = m->cap = 0;
+}
+
+/* ---- the zipfian generator ---- */
+
+/* sum over i = from + 1 .. to of 1 / i^theta, added to acc (in order: the same bits everywhere) */
+static double zeta_add(double acc, uint64_t from, uint64_t to, double theta)
+{
+	if (theta == 0)
+		return acc + (double)(to - from);
+	for (uint64_t i = from + 1; i <= to; i++)
+		acc += 1.0 / sim_pow((double)i, theta);
+	return acc;
+}
+
+double wl_zeta(uint64_t n, double theta) { return zeta_add(0, 0, n, theta); }
+
+/* eta of Gray's formula for the current n and zetan (unused for n <= 2: ranks 0 and 1 are exact). */
+static void zipf_eta(struct wl_zipf *z)
+{
+	z->eta = z->n > 2 ? (1 - sim_pow(2.0 / (double)z->n, 1 - z->theta)) / (1 - z->zeta2 / z->zetan) : 0;
+}
+
+void wl_zipf_init(struct wl_zipf *z, uint64_t n, double theta)
+{
+	g_assert(n >= 1 && theta >= 0 && theta < 1);
+	*z = (struct wl_zipf){.theta = theta, .alpha = 1 / (1 - theta), .zeta2 = wl_zeta(2, theta), .n = n};
+	z->rank1 = 1 + sim_pow(0.5, theta);
+	z->zetan = wl_zeta(n, theta);
+	zipf_eta(z);
+}
+
+/*
+ * Gray's inversion: with u uniform and uz = u zeta(n): rank 0 when uz < 1, rank 1 when
+ * uz < 1 + 2^-theta, else n (eta u - eta + 1)^alpha (clamped into [2, n - 1]).
+ */
+uint64_t wl_zipf_next(struct wl_zipf *z, struct wl_stream *st, uint64_t n)
+{
+	if (n > z->n) { /* inserts: extend zeta rather than summing it again (YCSB does the same) */
+		z->zetan = zeta_add(z->zetan, z->n, n, z->theta);
+		z->n = n;
+		zipf_eta(z);
+	}
+	double u = wl_stream_keep(st, sim_rng_uniform(&st->rng));
+	double uz = u * z->zetan;
+	if (uz < 1.0 || z->n == 1)
+		return 0;
+	if (uz < z->rank1 || z->n == 2)
+		return 1;
+	double x = z->eta * u - z->eta + 1;
+	uint64_t r = x > 0 ? (uint64_t)((double)z->n * sim_pow(x, z->alpha)) : 0;
+	return r < 2 ? 2 : r >= z->n ? z->n - 1 : r;
+}
 
 /* ---- tasks ---- */
 
@@ -238,6 +336,23 @@ struct io_net *wl_net_find(const struct wl_env *env, const char *kind, const cha
 	}
 	g_set_error(error, WL_ERROR, 0, "%s: the VM has no network adapter named '%s' (%s%s)", kind, name,
 		    have->len ? "its adapters: " : "it has none: add a device of kind nic", have->str);
+	g_string_free(have, TRUE);
+	return NULL;
+}
+
+struct io_disk *wl_disk_find(const struct wl_env *env, const char *kind, const char *name, GError **error)
+{
+	GString *have = g_string_new(NULL);
+	for (guint i = 0; env->disks && i < env->disks->len; i++) {
+		const char *n = io_disk_name(env->disks->pdata[i]);
+		if (strcmp(n, name) == 0) {
+			g_string_free(have, TRUE);
+			return env->disks->pdata[i];
+		}
+		g_string_append_printf(have, "%s%s", have->len ? ", " : "", n);
+	}
+	g_set_error(error, WL_ERROR, 0, "%s: the VM has no disk named '%s' (%s%s)", kind, name,
+		    have->len ? "its disks: " : "it has none: add a device of kind disk", have->str);
 	g_string_free(have, TRUE);
 	return NULL;
 }

@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "workloads/perfsched.h"
 #include "workloads/wl-int.h"
 
 static const struct wl_kind *const kinds[] = {
@@ -13,9 +14,13 @@ static const struct wl_kind *const kinds[] = {
 	&wl_kind_open_poisson,
 	&wl_kind_closed_loop,
 	&wl_kind_locks,
+	&wl_kind_messaging,
 	&wl_kind_storage,
 	&wl_kind_net_stream,
 	&wl_kind_net_rr,
+	&wl_kind_kv,
+	&wl_kind_rtapp,
+	&wl_kind_perf_sched,
 	NULL,
 };
 

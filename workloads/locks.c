@@ -7,6 +7,7 @@
  *        models/guestos/lock.h does the taking, waiting and hand-off.
  * Operation: one critical section. Latency: from asking for the lock to having released it
  *        (wait + hold). Randomness: the lock choice, stream "vm:NAME/wl:I/thread:T/pick".
+ *        Per task: the thread's critical sections.
  * See: docs/workloads.md, docs/locks.md
  */
 #include <string.h>
@@ -19,6 +20,7 @@ struct locks_wl;
 struct locks_thread {
 	struct locks_wl *wl;
 	struct wl_stream pick;
+	uint32_t slot; /* in the meter */
 	unsigned step;
 	struct gos_lock *held;
 	sim_time_t asked;
@@ -53,7 +55,7 @@ static void thread_next(struct gos_task *t, void *arg, struct gos_op *op)
 		gos_op_unlock(op, th->held);
 		return;
 	default:
-		wl_meter_record(&wl->meter, sim_now(wl->sim) - th->asked); /* released just now */
+		wl_meter_record_task(&wl->meter, th->slot, sim_now(wl->sim) - th->asked); /* released just now */
 		*op = (struct gos_op){.kind = GOS_OP_COMPUTE, .cycles = wl->think_cycles, .mem_share = wl->memory_bound};
 		return;
 	}
@@ -95,10 +97,12 @@ static void *locks_create(const struct wl_env *env, const cJSON *params, GError 
 	for (uint32_t i = 0; i < wl->nthreads; i++) {
 		wl->threads[i].wl = wl;
 		wl_stream_init(&wl->threads[i].pick, env, "thread:%u/pick", i);
-		if (!wl_task_new(env, "thread", i, 0, &thread_program, &wl->threads[i], error)) {
+		struct gos_task *t = wl_task_new(env, "thread", i, 0, &thread_program, &wl->threads[i], error);
+		if (!t) {
 			locks_free(wl);
 			return NULL;
 		}
+		wl->threads[i].slot = wl_meter_task(&wl->meter, t);
 	}
 	return wl;
 }

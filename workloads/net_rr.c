@@ -6,7 +6,7 @@
  * Transaction: send `request` bytes, then receive the `response` the peer (an echo server)
  *            answers `service` after the whole request arrived. Both must fit in `window`.
  * Operation: one transaction. Latency: from the start of the send to the end of the receive (the
- *            round trip the application sees). Draws nothing (rng_digest 0).
+ *            round trip the application sees). Draws nothing (rng_digest 0). Per task: its transactions.
  */
 #include "models/io/net.h"
 #include "workloads/wl-int.h"
@@ -16,6 +16,7 @@ struct rr_wl;
 struct rr_task {
 	struct rr_wl *wl;
 	struct io_conn *conn;
+	uint32_t slot;                /* in the meter */
 	sim_time_t started;
 	bool sending;                 /* the next operation is the receive */
 	bool busy;                    /* a transaction has started */
@@ -43,7 +44,7 @@ static void task_next(struct gos_task *t, void *arg, struct gos_op *op)
 	}
 	sim_time_t now = sim_now(wl->sim);
 	if (rt->busy)
-		wl_meter_record(&wl->meter, now - rt->started);
+		wl_meter_record_task(&wl->meter, rt->slot, now - rt->started);
 	rt->busy = true;
 	rt->started = now;
 	rt->sending = true;
@@ -90,10 +91,12 @@ static void *rr_create(const struct wl_env *env, const cJSON *params, GError **e
 		struct rr_task *rt = &wl->tasks[i];
 		rt->wl = wl;
 		rt->conn = io_net_connect(net, &cc, error);
-		if (!rt->conn || !wl_task_new(env, "rr", i, 0, &task_program, rt, error)) {
+		struct gos_task *t = rt->conn ? wl_task_new(env, "rr", i, 0, &task_program, rt, error) : NULL;
+		if (!t) {
 			rr_free(wl);
 			return NULL;
 		}
+		rt->slot = wl_meter_task(&wl->meter, t);
 	}
 	return wl;
 }

@@ -19,6 +19,7 @@ struct stream_wl;
 struct stream_conn {
 	struct stream_wl *wl;
 	struct io_conn *conn;
+	struct gos_task *task;
 };
 
 struct stream_wl {
@@ -27,6 +28,8 @@ struct stream_wl {
 	uint32_t nconns;
 	struct stream_conn *conns;
 	struct sim_hist none;         /* the (empty) latency histogram */
+	struct gos_task **tasks;      /* for stats: conns[i].task */
+	uint64_t *task_bytes;         /* for stats: each connection's bytes */
 };
 
 static void task_next(struct gos_task *t, void *arg, struct gos_op *op)
@@ -47,6 +50,8 @@ static void stream_free(void *inst)
 	if (!wl)
 		return;
 	sim_hist_clear(&wl->none);
+	g_free(wl->tasks);
+	g_free(wl->task_bytes);
 	g_free(wl->conns); /* the connections are the adapter's */
 	g_free(wl);
 }
@@ -61,30 +66,37 @@ static void *stream_create(const struct wl_env *env, const cJSON *params, GError
 	wl->message = param_bytes(params, "message");
 	wl->nconns = (uint32_t)param_int(params, "connections");
 	wl->conns = g_new0(struct stream_conn, wl->nconns);
+	wl->tasks = g_new0(struct gos_task *, wl->nconns);
+	wl->task_bytes = g_new0(uint64_t, wl->nconns);
 	sim_hist_init(&wl->none);
 	struct io_conn_config cc = {.peer = wl->tx ? IO_PEER_SINK : IO_PEER_SOURCE, .window = param_bytes(params, "window")};
 	for (uint32_t i = 0; i < wl->nconns; i++) {
 		struct stream_conn *sc = &wl->conns[i];
 		sc->wl = wl;
 		sc->conn = io_net_connect(net, &cc, error);
-		if (!sc->conn || !wl_task_new(env, wl->tx ? "tx" : "rx", i, 0, &task_program, sc, error)) {
+		sc->task = sc->conn ? wl_task_new(env, wl->tx ? "tx" : "rx", i, 0, &task_program, sc, error) : NULL;
+		if (!sc->task) {
 			stream_free(wl);
 			return NULL;
 		}
+		wl->tasks[i] = sc->task;
 	}
 	return wl;
 }
 
+/* Per task: its connection's bytes, counted as the workload counts them. */
 static void stream_stats(void *inst, struct wl_stats *out)
 {
-	const struct stream_wl *wl = inst;
+	struct stream_wl *wl = inst;
 	uint64_t bytes = 0;
 	for (uint32_t i = 0; i < wl->nconns; i++) {
 		struct io_conn_stats cs;
 		io_conn_stats(wl->conns[i].conn, &cs);
-		bytes += wl->tx ? cs.peer_received : cs.read;
+		wl->task_bytes[i] = wl->tx ? cs.peer_received : cs.read;
+		bytes += wl->task_bytes[i];
 	}
-	*out = (struct wl_stats){.ops = bytes, .latency = &wl->none, .rng_digest = 0};
+	*out = (struct wl_stats){.ops = bytes, .latency = &wl->none, .rng_digest = 0, .ntasks = wl->nconns,
+				 .tasks = wl->tasks, .task_ops = wl->task_bytes};
 }
 
 static const struct param stream_params[] = {

@@ -13,7 +13,7 @@
  *       wake per idle entry, so no wake is lost or kept. A woken worker that finds the FIFO empty
  *       (another worker was faster) simply idles again.
  * Operation: one request. Latency: completion (the worker asking for its next operation) minus
- *       arrival: queueing, wake-up, scheduling and service.
+ *       arrival: queueing, wake-up, scheduling and service. Per task: the requests the worker served.
  * Memory: the FIFO grows without bound when the VM cannot keep up (rho >= 1).
  * See: docs/workloads.md; tests/unit/wl/test_workloads.c
  */
@@ -31,6 +31,7 @@ struct open_poisson;
 struct worker {
 	struct open_poisson *wl;
 	struct gos_task *task;
+	uint32_t slot;      /* in the meter */
 	sim_time_t arrival; /* of the request in service */
 	bool serving;
 	bool listed;        /* on the idle list (cleared by the arrival that wakes it) */
@@ -109,7 +110,7 @@ static void worker_next(struct gos_task *t, void *arg, struct gos_op *op)
 	struct worker *w = arg;
 	struct open_poisson *wl = w->wl;
 	if (w->serving) {
-		wl_meter_record(&wl->meter, sim_now(wl->ent.sim) - w->arrival);
+		wl_meter_record_task(&wl->meter, w->slot, sim_now(wl->ent.sim) - w->arrival);
 		w->serving = false;
 	}
 	struct request r;
@@ -215,6 +216,7 @@ static void *op_create(const struct wl_env *env, const cJSON *params, GError **e
 			op_free(wl);
 			return NULL;
 		}
+		w->slot = wl_meter_task(&wl->meter, w->task);
 	}
 	sim_entity_add(sim, &wl->ent, &arrivals_ops, wl->name);
 	sim_timer_init(&wl->next_arrival, &wl->ent, OP_EV_ARRIVAL);

@@ -6,7 +6,7 @@
  * Direction: read/randread read, write/randwrite write, randrw draws each I/O's direction 50/50
  *            from stream "vm:NAME/wl:I/task:T/rw". The device model has no address-dependent
  *            latency, so sequential and random access differ only by name (docs/io.md).
- * Operation: one I/O. Latency: from the operation's start to its completion.
+ * Operation: one I/O. Latency: from the operation's start to its completion. Per task: its I/Os.
  */
 #include <string.h>
 
@@ -19,6 +19,7 @@ struct storage_task {
 	struct storage_wl *wl;
 	struct io_disk_io io;
 	struct wl_stream rw;
+	uint32_t slot; /* in the meter */
 	sim_time_t started;
 	bool busy;
 };
@@ -38,7 +39,7 @@ static void task_next(struct gos_task *t, void *arg, struct gos_op *op)
 	struct storage_wl *wl = st->wl;
 	sim_time_t now = sim_now(wl->sim);
 	if (st->busy)
-		wl_meter_record(&wl->meter, now - st->started);
+		wl_meter_record_task(&wl->meter, st->slot, now - st->started);
 	st->busy = true;
 	st->started = now;
 	st->io.write = wl->mixed ? wl_stream_keep(&st->rw, (double)sim_rng_below(&st->rw.rng, 2)) != 0 : wl->write;
@@ -57,22 +58,11 @@ static void storage_free(void *inst)
 	g_free(wl);
 }
 
-static struct io_disk *find_disk(const struct wl_env *env, const char *name)
-{
-	for (guint i = 0; env->disks && i < env->disks->len; i++)
-		if (strcmp(io_disk_name(env->disks->pdata[i]), name) == 0)
-			return env->disks->pdata[i];
-	return NULL;
-}
-
 static void *storage_create(const struct wl_env *env, const cJSON *params, GError **error)
 {
-	const char *dev = param_string(params, "device");
-	struct io_disk *disk = find_disk(env, dev);
-	if (!disk) {
-		g_set_error(error, WL_ERROR, 0, "storage: the VM has no disk named '%s' (see its devices)", dev);
+	struct io_disk *disk = wl_disk_find(env, "storage", param_string(params, "device"), error);
+	if (!disk)
 		return NULL;
-	}
 	const char *rw = param_string(params, "rw");
 	struct storage_wl *wl = g_new0(struct storage_wl, 1);
 	wl->sim = gos_sim(env->k);
@@ -87,10 +77,12 @@ static void *storage_create(const struct wl_env *env, const cJSON *params, GErro
 		st->io.disk = disk;
 		st->io.bytes = param_bytes(params, "bs");
 		wl_stream_init(&st->rw, env, "task:%u/rw", i);
-		if (!wl_task_new(env, "io", i, 0, &task_program, st, error)) {
+		struct gos_task *t = wl_task_new(env, "io", i, 0, &task_program, st, error);
+		if (!t) {
 			storage_free(wl);
 			return NULL;
 		}
+		st->slot = wl_meter_task(&wl->meter, t);
 	}
 	return wl;
 }

@@ -47,6 +47,8 @@ uint64_t wl_digest_fold(uint64_t acc, const struct wl_stream *s);
 /* ---- service demands (the `service` object of open-poisson and closed-loop) ---- */
 
 enum wl_dist { WL_DIST_EXP, WL_DIST_DET, WL_DIST_LOGNORMAL, WL_DIST_PARETO };
+/* "exp", "det", "lognormal", "pareto" (the `dist` key's choices); false for anything else. */
+bool wl_dist_parse(const char *name, enum wl_dist *out);
 
 struct wl_service {
 	enum wl_dist dist;
@@ -73,6 +75,10 @@ extern const struct param wl_service_fields[];
 /* Reads a resolved `service` object; false with an error (`where` names it) for a pareto whose
  * max does not exceed its mean. */
 bool wl_service_init(struct wl_service *s, const cJSON *obj, uint64_t khz, const char *where, GError **error);
+/* The same from values (cpu's flat keys): mean and max in cycles; `where` is the JSON Pointer of the
+ * object holding them ("" for the workload object itself). Solves the Pareto bound. */
+bool wl_service_set(struct wl_service *s, enum wl_dist dist, double mean_cycles, double cv, double alpha,
+		    double hi_cycles, const char *where, GError **error);
 /* One demand in cycles (at least 1); det draws nothing. */
 uint64_t wl_service_draw(const struct wl_service *s, struct wl_stream *st);
 /* Mean of the bounded Pareto(alpha) on [lo, hi]. */
@@ -83,15 +89,53 @@ double wl_pareto_lo(double alpha, double hi, double mean);
 
 /* ---- the meter: operations and their latency, reset at warm-up ---- */
 
+/*
+ * Operations, their latency and, optionally, the operations each task took part in (wl_stats'
+ * tasks / task_ops: the runner's per-task `ops`). A kind that attributes operations registers each
+ * task once (wl_meter_task) and records with its slot.
+ */
 struct wl_meter {
 	struct sim_counter ops;
-	struct sim_hist latency; /* ps */
+	struct sim_hist latency;      /* ps */
+	struct sim_reset_hook reset;  /* zeroes task_ops at the warm-up */
+	struct gos_task **tasks;      /* registered tasks, in registration order */
+	uint64_t *task_ops;           /* operations attributed to tasks[i] since the warm-up */
+	uint32_t ntasks, cap;
 };
-/* Initialises and tracks both for the warm-up reset (the meter must outlive the run). */
+/* Initialises and tracks the meter for the warm-up reset (the meter must outlive the run). */
 void wl_meter_init(struct wl_meter *m, struct sim *sim);
 void wl_meter_record(struct wl_meter *m, sim_time_t latency);
+/* Registers task t for attribution; returns its slot (0, 1, ... in registration order). */
+uint32_t wl_meter_task(struct wl_meter *m, struct gos_task *t);
+/* An operation completed by the task in `slot`: counted for the workload and for the task. */
+void wl_meter_record_task(struct wl_meter *m, uint32_t slot, sim_time_t latency);
+/* n operations the task in `slot` took part in without completing them (a messaging sender's
+ * messages): counted for the task only. */
+void wl_meter_count_task(struct wl_meter *m, uint32_t slot, uint64_t n);
+/* Fills ops, latency, rng_digest and the per-task arrays (borrowed from the meter). */
 void wl_meter_stats(const struct wl_meter *m, uint64_t digest, struct wl_stats *out);
 void wl_meter_clear(struct wl_meter *m);
+
+/* ---- skewed choices: the YCSB zipfian generator ---- */
+
+/*
+ * Gray et al., "Quickly generating billion-record synthetic databases" (SIGMOD 1994), as YCSB's
+ * ZipfianGenerator implements it: ranks 0..n-1, rank 0 the most popular, P(rank k) ~ 1/(k+1)^theta
+ * (ranks 0 and 1 exact, the rest by Gray's approximation). One uniform draw per value, kept in the
+ * stream. zeta(n, theta) is summed once, O(n) (sim_pow, so the same bits everywhere), and extended
+ * incrementally when n grows (inserts).
+ */
+struct wl_zipf {
+	double theta, alpha, zeta2, zetan, eta;
+	double rank1;                 /* 1 + 2^-theta: below it (times zetan) a draw is rank 0 or 1 */
+	uint64_t n;                   /* the item count zetan and eta are for */
+};
+/* theta in [0, 1): 0 is uniform; YCSB's default is 0.99. n >= 1. */
+void wl_zipf_init(struct wl_zipf *z, uint64_t n, double theta);
+/* A rank in [0, n) for the current item count n (>= the count at init; a larger n extends zeta). */
+uint64_t wl_zipf_next(struct wl_zipf *z, struct wl_stream *st, uint64_t n);
+/* zeta(n, theta) = sum over i = 1..n of 1 / i^theta (the normaliser: P(rank 0) = 1 / zeta). */
+double wl_zeta(uint64_t n, double theta);
 
 /* ---- tasks ---- */
 
@@ -104,6 +148,9 @@ struct gos_task *wl_task_new(const struct wl_env *env, const char *role, uint32_
 struct io_net;
 /* The VM's network adapter `name`; NULL with an error naming `kind` and the VM's adapters. */
 struct io_net *wl_net_find(const struct wl_env *env, const char *kind, const char *name, GError **error);
+struct io_disk;
+/* The VM's disk `name`; NULL with an error naming `kind` and the VM's disks. */
+struct io_disk *wl_disk_find(const struct wl_env *env, const char *kind, const char *name, GError **error);
 
 /* ---- the kinds (kinds.c lists them) ---- */
 
@@ -111,8 +158,11 @@ extern const struct wl_kind wl_kind_cpu;
 extern const struct wl_kind wl_kind_open_poisson;
 extern const struct wl_kind wl_kind_closed_loop;
 extern const struct wl_kind wl_kind_locks;
+extern const struct wl_kind wl_kind_messaging;
 extern const struct wl_kind wl_kind_storage;
 extern const struct wl_kind wl_kind_net_stream;
 extern const struct wl_kind wl_kind_net_rr;
+extern const struct wl_kind wl_kind_kv;
+extern const struct wl_kind wl_kind_rtapp;
 
 #endif /* WORKLOADS_WL_INT_H */

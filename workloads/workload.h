@@ -8,9 +8,9 @@
  * Randomness: every draw comes from a named stream "vm:NAME/wl:I/<purpose>" seeded by the run's
  *       master seed, so the bare-metal twin of a run draws exactly the same numbers (common random
  *       numbers); rng_digest lets tests check that.
- * Kinds today: cpu, open-poisson, closed-loop, locks, storage, net-stream, net-rr
- *       (docs/workloads.md). The workloads issue adds the rest of ../shared/INTERFACES.md's table
- *       (messaging, kv, rt-app...).
+ * Kinds: kinds.c lists them (docs/workloads.md). Each reports its operations, their latency and
+ *       its draws (struct wl_stats); optionally the operations of each of its tasks and counters of
+ *       its own (the runner's scopes vm:NAME/wl:I and vm:NAME/task:TASK, docs/results.md).
  */
 #ifndef WORKLOADS_WORKLOAD_H
 #define WORKLOADS_WORKLOAD_H
@@ -33,10 +33,26 @@ struct wl_env {
 	const char *dir;              /* the scenario file's directory: files a workload names are relative to it */
 };
 
+/* One of a kind's own counters, reported in the workload's scope vm:NAME/wl:I (kv's `reads`). */
+struct wl_counter {
+	const char *name;             /* lower_snake_case_with_unit, static; not ops, ops_per_s, rng_digest, latency_* */
+	const char *unit;             /* "ops", "count", "bytes" */
+	double value;                 /* since the warm-up, unless the kind documents a level (in flight) */
+};
+
+/* What stats() reports; every pointer is borrowed from the instance, valid until its next stats()
+   or free(). The optional parts are zero (NULL, 0) when a kind has none. */
 struct wl_stats {
 	uint64_t ops;                 /* operations completed (since the warm-up) */
 	const struct sim_hist *latency; /* ps per operation (since the warm-up); may be empty */
 	uint64_t rng_digest;          /* fnv1a64 over every value drawn so far (0 when nothing is drawn) */
+	/* optional: operations attributed to each of the workload's tasks (the runner's per-task `ops`) */
+	uint32_t ntasks;
+	struct gos_task *const *tasks;
+	const uint64_t *task_ops;     /* since the warm-up; what counts is the kind's (docs/workloads.md) */
+	/* optional: the kind's own counters */
+	uint32_t ncounters;
+	const struct wl_counter *counters;
 };
 
 struct wl_kind {
