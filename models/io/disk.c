@@ -103,6 +103,11 @@ static void finish(struct io_disk *d, struct io_disk_io *io)
 	d->ios++;
 	d->bytes += io->bytes;
 	sim_hist_record(&d->latency, sim_now(d->sim) - io->start);
+	if (io->done) {
+		io->completed = true;
+		io->done(io); /* asynchronous: the submitting operation has ended or ends without waiting */
+		return;
+	}
 	if (io->waiting) {
 		io->waiting = false;
 		gos_task_wake(io->task); /* it waits (blocked): its operation ends */
@@ -112,10 +117,10 @@ static void finish(struct io_disk *d, struct io_disk_io *io)
 	}
 }
 
-/* The operation waits for its completion (unless that already came). */
+/* The operation waits for its completion (unless that already came, or the I/O is asynchronous). */
 static void wait_for_completion(struct gos_task *t, struct io_disk_io *io)
 {
-	if (io->completed) {
+	if (io->completed || io->done) {
 		gos_op_done(t);
 		return;
 	}
@@ -332,7 +337,7 @@ static void op_resume(struct gos_task *t)
 {
 	struct io_disk_io *io = gos_task_op_arg(t);
 	struct io_disk *d = io->disk;
-	if (io->completed || (io->step == 1 && d->cfg.path == IO_PATH_SYNTHETIC)) {
+	if ((io->completed && !io->done) || (io->step == 1 && d->cfg.path == IO_PATH_SYNTHETIC)) {
 		wait_for_completion(t, io); /* after the signal's hypercall, or already completed */
 		return;
 	}
@@ -368,6 +373,13 @@ static const struct gos_op_class disk_op = {.name = "disk_io", .start = op_start
 
 void gos_op_disk(struct gos_op *op, struct io_disk_io *io)
 {
+	io->done = NULL;
+	*op = (struct gos_op){.kind = GOS_OP_CALL, .cls = &disk_op, .arg = io};
+}
+
+void gos_op_disk_submit(struct gos_op *op, struct io_disk_io *io)
+{
+	g_return_if_fail(io->done != NULL);
 	*op = (struct gos_op){.kind = GOS_OP_CALL, .cls = &disk_op, .arg = io};
 }
 

@@ -61,6 +61,10 @@ struct io_disk_io {
 	struct io_disk *disk;
 	uint64_t bytes;
 	bool write;
+	/* asynchronous I/O (gos_op_disk_submit): called at completion from the completing context
+	   (the guest's interrupt bottom half), instead of ending the task's operation */
+	void (*done)(struct io_disk_io *io);
+	void *ctx;                    /* the caller's */
 	/* private */
 	struct io_req req;
 	struct gos_task *task;
@@ -72,6 +76,10 @@ struct io_disk_io {
 };
 /* Fills a task's next operation: do io (read or write of io->bytes); it ends when the I/O completes. */
 void gos_op_disk(struct gos_op *op, struct io_disk_io *io);
+/* The same submission (its CPU, register accesses, ring write and signal), but the operation ends
+   once the request is handed over (to the device, the ring, or the driver's queue for ring space:
+   submission never waits); io->done (required) reports the completion (libaio's io_submit). */
+void gos_op_disk_submit(struct gos_op *op, struct io_disk_io *io);
 
 struct io_disk_stats {
 	uint64_t ios, bytes;

@@ -34,7 +34,7 @@
  * Leaves unchecked: percentiles (the histogram has its own tests), memory_bound (a rate of the
  *   hardware model, tested there), the arrival count of open-poisson (wl_stats has none: equal
  *   digests stand for it), kv's and messaging's absolute costs, storage (tests/model/test_io_disk.c
- *   covers the disk paths; the asynchronous engine does not exist yet).
+ *   covers the disk paths; the asynchronous engine's Little's law is checked here).
  * Host: single-thread cores at 3 GHz, one more than the VM's vCPUs; the root VP is pinned to
  *   LP 0, the VM runs on LPs 1.. of its own.
  */
@@ -1077,5 +1077,45 @@ Test(wl_tasks, locks_and_storage_attribute_their_operations)
 	cr_expect_gt(st.ops, 0);
 	expect_task_ops_add_up(&l, 4);
 	expect_task_ops_add_up(&st, 4);
+	wlt_fini(&t);
+}
+
+/* ---- storage: the asynchronous engine ---- */
+
+/*
+ * One thread keeping 8 reads in flight on a native disk of 1 ms reads (bare metal, 2 vCPUs):
+ * Little's law L = X R, L being the I/Os in flight, is 8 less the slots not yet refilled. A
+ * completion's slot is refilled once the task's vCPU has done the I/O's work: irq + blk_complete,
+ * a switch to the woken task and its io_getevents, blk_submit, its next block and switch away
+ * (p = 2 context switches + 2 syscalls + irq + blk_submit + blk_complete); at worst behind the
+ * other seven's, so c <= 8 p and 8 R / (R + c) <= X R <= 8 (to the window's edges: 2 I/Os).
+ */
+Test(wl_storage, async_keeps_iodepth_in_flight_littles_law)
+{
+	struct wlt t;
+	wlt_init(&t, "none", 2);
+	struct io_disk_config dc;
+	io_disk_config_default(&dc);
+	dc.name = "disk0";
+	dc.path = IO_PATH_NATIVE;
+	dc.device.read_latency = SIM_PS_PER_MS;
+	GError *err = NULL;
+	struct io_disk *d = io_disk_new(t.k, t.g.h.hv, &dc, &err);
+	cr_assert_not_null(d, "%s", err ? err->message : "");
+	g_ptr_array_add(t.disks, d);
+	wlt_add(&t, "storage", "{\"sync\": false, \"iodepth\": 8, \"threads\": 1}", 1);
+	cr_expect_eq(gos_ntasks(t.k), 1, "one task for the thread");
+	const double secs = 0.5;
+	gost_run_warm(&t.g, SIM_PS_PER_S / 20, (sim_time_t)(secs * SIM_PS_PER_S));
+	struct wl_stats s = wlt_stats(&t, 0);
+	double x = (double)s.ops / secs, r = sim_hist_mean(s.latency) / 1e12;
+	struct gos_config gc;
+	gos_config_default(&gc);
+	double p = (double)(2 * gc.cost_ns[GOS_COST_CONTEXT_SWITCH] + 2 * gc.cost_ns[GOS_COST_SYSCALL] + gc.cost_ns[GOS_COST_IRQ] +
+			    dc.cost_ns[IO_DISK_COST_BLK_SUBMIT] + dc.cost_ns[IO_DISK_COST_BLK_COMPLETE]) / 1e9;
+	double c = 8 * p, l = x * r, edge = 2.0 / (double)s.ops;
+	cr_log_info("async depth 8: %.0f IOPS, mean %.2f us, L = %.4f (>= %.4f)", x, r * 1e6, l, 8 * r / (r + c));
+	cr_expect_leq(l, 8 * (1 + edge), "L = %.4f", l);
+	cr_expect_geq(l, 8 * r / (r + c) * (1 - edge), "L = %.4f, R = %.2f us, c = %.2f us", l, r * 1e6, c * 1e6);
 	wlt_fini(&t);
 }
