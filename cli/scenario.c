@@ -624,6 +624,49 @@ static bool bind_timeline(struct ctx *c, struct scenario *s, const cJSON *tl)
 	return true;
 }
 
+/*
+ * SHA-256 of the resolved configuration and of the contents of every file a workload reads (its
+ * `file`: rt-app descriptions, perf-sched traces), so that a changed file changes the hash. NULL
+ * with an error at the file's key when it cannot be read.
+ */
+static char *config_hash(struct ctx *c, const struct scenario *s, const cJSON *root)
+{
+	GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
+	g_checksum_update(sum, (const guchar *)s->config_json, -1);
+	char *dir = g_path_get_dirname(s->path);
+	bool ok = true;
+	int v = 0;
+	for (const cJSON *vm = obj(root, "vms")->child; ok && vm; vm = vm->next, v++) {
+		const cJSON *wls = obj(vm, "workloads");
+		int i = 0;
+		for (const cJSON *w = wls ? wls->child : NULL; ok && w; w = w->next, i++) {
+			const cJSON *f = obj(w, "file");
+			if (!cJSON_IsString(f))
+				continue;
+			char *path = g_build_filename(dir, f->valuestring, NULL), *text = NULL;
+			gsize len = 0;
+			GError *e = NULL;
+			if (g_file_get_contents(path, &text, &len, &e)) {
+				char *fh = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)text, len);
+				g_checksum_update(sum, (const guchar *)"\n", 1);
+				g_checksum_update(sum, (const guchar *)fh, -1);
+				g_free(fh);
+			} else {
+				char *p = g_strdup_printf("/vms/%d/workloads/%d/file", v, i);
+				ok = fail_at(c, p, "the workload's file: %s", e->message) != NULL;
+				g_free(p);
+				g_error_free(e);
+			}
+			g_free(text);
+			g_free(path);
+		}
+	}
+	g_free(dir);
+	char *hex = ok ? g_strdup(g_checksum_get_string(sum)) : NULL;
+	g_checksum_free(sum);
+	return hex;
+}
+
 /* ---- loading ---- */
 
 static char *read_file(struct ctx *c)
@@ -702,7 +745,8 @@ struct scenario *scenario_load(const char *path, const char *const *sets, GError
 	}
 	if (ok) {
 		s->config_json = cJSON_PrintUnformatted(root);
-		s->config_hash = g_compute_checksum_for_string(G_CHECKSUM_SHA256, s->config_json, -1);
+		s->config_hash = config_hash(&c, s, root);
+		ok = s->config_hash != NULL;
 	}
 	s->text = c.text;
 	s->pos = c.pos;

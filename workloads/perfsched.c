@@ -35,6 +35,7 @@ struct ps_task {
 	struct wl_ps_replay *r;
 	const struct wl_ps_thread *rec;
 	struct gos_task *task;
+	uint32_t slot;    /* in the meter: its per-task ops (1 per replay it finished) */
 	enum ps_phase phase;
 	uint32_t pos;     /* steps taken in this replay */
 	uint32_t waiting; /* the BLOCK step it is blocked in (NOT_WAITING) */
@@ -88,6 +89,7 @@ static void thread_done(struct ps_task *pt, struct gos_op *op)
 	struct wl_ps_replay *r = pt->r;
 	sim_time_t now = sim_now(r->sim);
 	sim_counter_inc(&r->meter.ops);
+	wl_meter_count_task(&r->meter, pt->slot, 1); /* its own operation: it finished */
 	bool last_replay = r->loops && r->replays + 1 >= r->loops;
 	if (++r->finished == r->ntasks) {
 		r->makespan = now - r->replay_start;
@@ -258,6 +260,7 @@ static void *ps_create(const struct wl_env *env, const cJSON *params, GError **e
 			ps_free(r);
 			return NULL;
 		}
+		pt->slot = wl_meter_task(&r->meter, pt->task);
 	}
 	return r;
 }
