@@ -98,7 +98,7 @@ static void group_load(const struct gos_kernel *k, uint32_t kind, const struct g
 	for (guint i = 0; i < k->cpus->len; i++) {
 		const struct gos_cpu *c = k->cpus->pdata[i];
 		if (in_span(kind, dst, c) && group_of(kind, c) == g) {
-			*tasks += gos_nr_running(c);
+			*tasks += gos_nr_running(c) * gos_pv_load_scale(c);
 			*size += 1;
 		}
 	}
@@ -109,7 +109,12 @@ static uint32_t load_balance(struct gos_cpu *dst, uint32_t level)
 {
 	struct gos_kernel *k = dst->k;
 	uint32_t kind = k->level_kind[level];
+	if (gos_pv_refuses_pull(dst))
+		return 0; /* a paravirt vCPU never pulls */
 	dst->st.balances++;
+	uint32_t pv = gos_pv_pull(dst, level);
+	if (pv)
+		return pv;
 	uint32_t local = group_of(kind, dst);
 	uint64_t lt, ls;
 	group_load(k, kind, dst, local, &lt, &ls);
@@ -138,7 +143,7 @@ static uint32_t load_balance(struct gos_cpu *dst, uint32_t level)
 		    (!src || gos_nr_running(c) > gos_nr_running(src)))
 			src = c;
 	}
-	uint32_t sn = gos_nr_running(src), dn = gos_nr_running(dst);
+	uint32_t sn = gos_nr_running(src) * gos_pv_load_scale(src), dn = gos_nr_running(dst) * gos_pv_load_scale(dst);
 	if (sn < dn + 2)
 		return 0;
 	uint32_t want = (sn - dn) / 2, moved = 0;

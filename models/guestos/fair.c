@@ -121,12 +121,15 @@ static void check_preempt_wakeup(struct gos_cpu *c, struct gos_task *t)
 
 static bool cpu_idle(const struct gos_cpu *c) { return !c->curr && sim_pq_len(&c->rq) == 0; }
 
+/* A vCPU's load for placement: its tasks, weighed down when paravirt (capacity method). */
+static uint32_t load_of(const struct gos_cpu *c) { return gos_nr_running(c) * gos_pv_load_scale(c); }
+
 static struct gos_cpu *least_loaded(const struct gos_kernel *k, const struct gos_task *t)
 {
 	struct gos_cpu *best = NULL;
 	for (guint i = 0; i < k->cpus->len; i++) {
 		struct gos_cpu *c = k->cpus->pdata[i];
-		if (gos_task_allowed(t, c->index) && (!best || gos_nr_running(c) < gos_nr_running(best)))
+		if (gos_pv_placeable(t, c) && (!best || load_of(c) < load_of(best)))
 			best = c;
 	}
 	return best;
@@ -139,16 +142,16 @@ static struct gos_cpu *select_cpu(const struct gos_task *t)
 	struct gos_cpu *prev = t->cpu;
 	if (!prev)
 		return least_loaded(k, t);
-	bool prev_ok = gos_task_allowed(t, prev->index);
-	if (prev_ok && cpu_idle(prev))
+	bool prev_ok = gos_pv_placeable(t, prev);
+	if (prev_ok && cpu_idle(prev) && gos_pv_idle_candidate(prev))
 		return prev;
 	uint32_t n = k->cpus->len;
 	for (uint32_t i = 1; i < n; i++) {
 		struct gos_cpu *c = gos_cpu_at(k, (prev->index + i) % n);
-		if (c->node == prev->node && gos_task_allowed(t, c->index) && cpu_idle(c))
+		if (c->node == prev->node && gos_pv_placeable(t, c) && cpu_idle(c) && gos_pv_idle_candidate(c))
 			return c;
 	}
-	return prev_ok ? prev : least_loaded(k, t);
+	return prev_ok && gos_pv_idle_candidate(prev) ? prev : least_loaded(k, t);
 }
 
 void gos_activate(struct gos_task *t)
@@ -214,6 +217,7 @@ void gos_schedule(struct gos_cpu *c)
 	bool prev_runnable = prev && prev->state == GOS_T_RUNNING;
 	if (prev_runnable)
 		gos_enqueue(c, prev);
+	gos_pv_push_prev(c, prev, prev_runnable); /* a stopper's push: prev goes to a vCPU in use */
 	if (sim_pq_len(&c->rq) == 0)
 		gos_balance_newidle(c);
 	struct sim_pq_node *h = sim_pq_head(&c->rq);

@@ -139,6 +139,7 @@ struct gos_cpu {
 	sim_time_t next_balance[GOS_NLEVELS];
 	uint32_t balance_failed[GOS_NLEVELS];
 	bool nohz_kick;             /* asked to balance for the idle vCPUs */
+	bool pv_push;               /* push the running task off at the next schedule (paravirt.c) */
 	/* a shootdown this vCPU initiated (tlb.c) */
 	struct {
 		bool need_hypercall;
@@ -177,6 +178,19 @@ struct gos_kernel {
 	uint64_t shootdowns, sd_targets, sd_skipped;
 	struct sim_reset_hook reset_hook;
 	char *name;
+	struct {                    /* paravirt CPUs (paravirt.c) */
+		struct sim_entity ent;  /* the governor and the hotplug operations */
+		sim_timer_t timer, hotplug;
+		uint32_t in_use;        /* vCPUs 0..in_use-1 are used */
+		uint32_t target;        /* where the count is going (offline: one operation at a time) */
+		uint32_t next_step;     /* schedule hint */
+		sim_time_t decided_at, steal_sum;
+		double area;            /* in_use x time since the warm-up, up to area_at */
+		sim_time_t area_at, reset_at;
+		uint64_t changes, pushes, evacuated, affinity_broken;
+		void (*on_change)(void *arg, sim_time_t t, uint32_t in_use);
+		void *on_change_arg;
+	} pv;
 };
 
 enum { GOS_LVL_SMT, GOS_LVL_MC, GOS_LVL_NUMA };
@@ -196,6 +210,26 @@ static inline uint32_t gos_nr_running(const struct gos_cpu *c) { return sim_pq_l
 /* Cycles of a kernel cost at the frequency of the LP the vCPU runs on. */
 double gos_cost_cycles(const struct gos_cpu *c, enum gos_cost cost);
 static inline void gos_kwork_add(struct gos_cpu *c, enum gos_cost cost) { c->kwork.cycles += gos_cost_cycles(c, cost); }
+
+/* ---- paravirt.c ---- */
+bool gos_pv_check(const struct gos_config *cfg, const char *name, bool bare_metal, bool steal_clock, uint32_t vcpus,
+		  GError **error);
+void gos_pv_init(struct gos_kernel *k);     /* after the vCPUs exist */
+void gos_pv_cpu_added(struct gos_kernel *k);
+void gos_pv_reset(struct gos_kernel *k);    /* at the warm-up */
+bool gos_pv_in_use(const struct gos_cpu *c);
+/* May t be placed on c (allowed, and c in use unless t may run on no vCPU in use)? */
+bool gos_pv_placeable(const struct gos_task *t, const struct gos_cpu *c);
+/* May an idle c be chosen at wakeup as an idle vCPU (capacity: not when out of use)? */
+bool gos_pv_idle_candidate(const struct gos_cpu *c);
+/* Capacity method: the factor a vCPU's task count is weighed by (1 unless out of use). */
+uint32_t gos_pv_load_scale(const struct gos_cpu *c);
+bool gos_pv_refuses_pull(const struct gos_cpu *dst);
+/* A vCPU in use pulls from the vCPUs out of use first (tasks moved; may ask for an active push). */
+uint32_t gos_pv_pull(struct gos_cpu *dst, uint32_t level);
+void gos_pv_tick(struct gos_cpu *c);
+/* In the schedule, after prev was queued back: push it to a vCPU in use if asked. */
+struct gos_task *gos_pv_push_prev(struct gos_cpu *c, struct gos_task *prev, bool prev_runnable);
 
 /* ---- kernel.c ---- */
 GQuark gos_error_quark(void);

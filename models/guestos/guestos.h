@@ -56,6 +56,44 @@ enum gos_tlb_flush {
 const char *gos_tlb_flush_name(enum gos_tlb_flush f);
 bool gos_tlb_flush_parse(const char *s, enum gos_tlb_flush *out);
 
+/* Paravirt CPUs (REFERENCE 4, docs/paravirt.md): how a VM honours "use fewer vCPUs". */
+enum gos_pv_method {
+	GOS_PV_NONE,        /* every vCPU is used */
+	GOS_PV_CAPACITY,    /* paravirt vCPUs get a low capacity: the balancer drains them, placement avoids them */
+	GOS_PV_BALANCER,    /* "load-balancer": no placement on them, they never pull, others pull from them */
+	GOS_PV_PUSH,        /* the balancer method plus pushing the running task off at the tick (a stopper) */
+	GOS_PV_OFFLINE,     /* hot-unplug: serial operations of hotplug_latency; affinity broken */
+};
+/* Where the count of vCPUs to use comes from. */
+enum gos_pv_hint {
+	GOS_PV_STATIC,      /* `count` */
+	GOS_PV_SCHEDULE,    /* a timeline of counts */
+	GOS_PV_STEAL,       /* the guest's governor: visible steal over `interval` vs high/low thresholds */
+	GOS_PV_HYPERVISOR,  /* the hypervisor's backing hint (vhw_backing_hint), read every `interval` */
+};
+const char *gos_pv_method_name(enum gos_pv_method m);
+bool gos_pv_method_parse(const char *s, enum gos_pv_method *out);
+const char *gos_pv_hint_name(enum gos_pv_hint h);
+bool gos_pv_hint_parse(const char *s, enum gos_pv_hint *out);
+
+struct gos_pv_step {
+	sim_time_t at;                /* from the start of the run */
+	uint32_t count;               /* vCPUs to use from then on (0: all) */
+};
+
+struct gos_paravirt {
+	enum gos_pv_method method;    /* (none) */
+	enum gos_pv_hint hint;        /* (static) */
+	uint32_t count;               /* static: vCPUs to use, the lowest-numbered (0: all) */
+	const struct gos_pv_step *schedule; /* schedule: steps in time order (borrowed) */
+	uint32_t nschedule;
+	sim_time_t interval;          /* steal, hypervisor: how often the governor decides (1 s, steal_monitor [S]) */
+	uint32_t high, low;           /* steal: thresholds in % x 100 (500, 200: steal_monitor [S]) */
+	uint32_t capacity;            /* capacity method: a paravirt vCPU's capacity of 1024 (64 [R]) */
+	sim_time_t hotplug_latency;   /* offline: one vCPU's offline or online operation (100 ms [R]; ~20 s
+					 on large LPARs, REFERENCE 4.2) */
+};
+
 struct gos_config {
 	uint32_t hz;                  /* timer tick frequency (250) */
 	bool tickless;                /* NO_HZ_IDLE: an idle vCPU stops its tick (default true) */
@@ -72,6 +110,7 @@ struct gos_config {
 	uint32_t spin_pause_cycles;   /* cycles per spin-loop iteration (PAUSE + re-read; 40 [R]) */
 	uint32_t pv_spin_threshold;   /* pv-qspinlock: iterations before halting (1 << 15, SPIN_THRESHOLD [S]) */
 	uint32_t long_spin_threshold; /* hyperv: iterations before HvCallNotifyLongSpinWait (2047 [S]) */
+	struct gos_paravirt paravirt;
 	uint64_t cost_ns[GOS_NCOSTS]; /* gos_config_default fills the table above */
 };
 void gos_config_default(struct gos_config *c);
@@ -245,6 +284,19 @@ struct gos_cpu_stats {
 	uint64_t tlb_flushes;         /* shootdown requests handled */
 };
 void gos_cpu_stats(const struct gos_kernel *k, uint32_t cpu, struct gos_cpu_stats *out);
+
+/* Paravirt CPUs: the vCPUs in use now (the preferred ones, or those online), and what happened. */
+struct gos_pv_stats {
+	uint32_t in_use;              /* now */
+	double in_use_mean;           /* time-weighted since the warm-up */
+	uint64_t changes;             /* decisions that changed the count */
+	uint64_t pushes;              /* running tasks pushed off (push; the balancer's active balance) */
+	uint64_t evacuated;           /* tasks moved off vCPUs taken out of use (offline) */
+	uint64_t affinity_broken;     /* offline: tasks whose affinity was widened to the online vCPUs */
+};
+void gos_pv_stats(const struct gos_kernel *k, struct gos_pv_stats *out);
+/* Called on each change of the vCPUs in use (t: guest wall time; for time series). One per kernel. */
+void gos_pv_on_change(struct gos_kernel *k, void (*fn)(void *arg, sim_time_t t, uint32_t in_use), void *arg);
 
 struct gos_kernel_stats {
 	uint64_t shootdowns;          /* completed */

@@ -133,6 +133,7 @@ static void tick(struct gos_cpu *c)
 	gos_update_clock(c);
 	gos_check_preempt_tick(c);
 	gos_balance_tick(c);
+	gos_pv_tick(c);
 }
 
 static void timer_interrupt(struct gos_cpu *c)
@@ -435,6 +436,8 @@ static void vcpu_added(void *kernel, struct vhw_cpu *vc)
 	sim_timer_init(&c->spin_timer, &c->ent, CPU_EV_SPIN);
 	vhw_set_guest(vc, &guest_ops, c); /* its first run() programs its timer */
 	vhw_spin_pause(vc, k->cfg.spin_pause_cycles);
+	if (k->pv.in_use > 0) /* hot-added after creation */
+		gos_pv_cpu_added(k);
 }
 
 static const struct vhw_partition_ops partition_ops = {.vcpu_added = vcpu_added};
@@ -479,6 +482,8 @@ struct gos_kernel *gos_new(struct hv *hv, const struct hv_partition_config *part
 		g_set_error(error, gos_error_quark(), 0, "vm %s: guest busy_factor must be at least 1", name);
 		return NULL;
 	}
+	if (!gos_pv_check(cfg, name, hv_bare_metal(hv), hv_steal_clock(hv), part->vcpus, error))
+		return NULL;
 	struct gos_kernel *k = g_new0(struct gos_kernel, 1);
 	k->cfg = *cfg;
 	k->hv = hv;
@@ -502,6 +507,7 @@ struct gos_kernel *gos_new(struct hv *hv, const struct hv_partition_config *part
 		return NULL;
 	}
 	k->tlb = gos_tlb_resolve(k);
+	gos_pv_init(k);
 	return k;
 }
 

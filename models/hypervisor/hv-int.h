@@ -88,6 +88,11 @@ struct hv_partition {
 	uint64_t *affinity;             /* LP bitmap, or NULL = any */
 	GPtrArray *vps;                 /* struct hv_vp *, owned */
 	uint32_t last_boosted;          /* directed yield starts its search after this VP */
+	struct {                        /* its backing-hint window (backing.c) */
+		sim_time_t at;          /* start of the window */
+		double *busy;           /* per partition index: run + wait time at `at` (ps) */
+		uint32_t n;
+	} backing;
 	const struct vhw_partition_ops *ops;
 	void *kernel;
 };

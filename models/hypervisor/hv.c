@@ -178,6 +178,7 @@ static void partition_free(struct hv_partition *p)
 	g_free(p->mem_frac);
 	g_free(p->affinity);
 	g_free(p->name);
+	g_free(p->backing.busy);
 	g_free(p);
 }
 

@@ -136,6 +136,13 @@ bool vhw_preempted(const struct vhw_cpu *c, uint32_t target, bool *preempted);
  * metrics only. Guest policies must use vhw_steal_clock, which is what a real guest can see.
  */
 sim_time_t vhw_true_steal(const struct vhw_cpu *c);
+/*
+ * The backing hint ("how many vCPUs can this VM be backed by now"): the partition's max-min fair
+ * share of the LPs the root leaves, among the partitions that wanted CPU since its previous
+ * reading (weights, each capped at its VP count), rounded to the nearest VP count in 1..VPs.
+ * False on bare metal. Each reading starts a new window (one reader per partition).
+ */
+bool vhw_backing_hint(struct vhw_cpu *c, uint32_t *vps);
 /* Nominal frequency of the LP the vCPU runs on (kHz), for guests converting time to cycles. */
 uint64_t vhw_khz(const struct vhw_cpu *c);
 /* Is this the `none` hypervisor (bare metal)? */
