@@ -19,7 +19,7 @@ struct results {
 	sqlite3 *db;
 	char *path;
 	/* Prepared once at open, reset after every use (write.c). */
-	sqlite3_stmt *insert_run, *insert_metric, *insert_hist;
+	sqlite3_stmt *insert_run, *insert_metric, *insert_hist, *insert_point;
 };
 
 /*

@@ -134,7 +134,9 @@ struct results *results_open(const char *path, bool create, GError **error)
 	    !prepare(r, "INSERT INTO metrics(run_id, scope, name, value, unit) VALUES (?1, ?2, ?3, ?4, ?5)",
 		     &r->insert_metric, error) ||
 	    !prepare(r, "INSERT INTO histograms(run_id, scope, name, unit, lo, hi, count)"
-			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", &r->insert_hist, error))
+			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", &r->insert_hist, error) ||
+	    !prepare(r, "INSERT INTO timeseries(run_id, scope, name, t_seconds, value) VALUES (?1, ?2, ?3, ?4, ?5)",
+		     &r->insert_point, error))
 		goto fail;
 	return r;
 fail:
@@ -149,6 +151,7 @@ void results_close(struct results *r)
 	sqlite3_finalize(r->insert_run);
 	sqlite3_finalize(r->insert_metric);
 	sqlite3_finalize(r->insert_hist);
+	sqlite3_finalize(r->insert_point);
 	/* NULL is fine; every statement is finalized, so the close is not deferred. */
 	sqlite3_close(r->db);
 	g_free(r->path);

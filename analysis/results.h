@@ -8,8 +8,8 @@
  *       runs and metrics as INTERFACES.md lists them, histograms, timeseries; views comparison (per
  *       group and metric: n, mean and sd of each side, ratio) and twins (each virtual run beside
  *       its bare-metal twin). analysis/schema.c has the SQL.
- * Writes: one run = one transaction (the run row, its metrics, its histograms); a failure or a
- *       crash leaves no part of it.
+ * Writes: one run = one transaction (the run row, its metrics, its histograms, its timeseries
+ *       rows); a failure or a crash leaves no part of it.
  * See: docs/design.md "Results"; tests/unit/analysis/test_results.c
  */
 #ifndef ANALYSIS_RESULTS_H
@@ -90,12 +90,38 @@ struct results_hist {
 };
 
 /*
- * Writes one run in one transaction: the run row, nm metrics, nh histograms. On success *run_id
- * (may be NULL) is the new runs.id. On failure (a constraint - NULL scope, duplicate metric name,
- * bad mode -, a full disk, a busy database after the timeout) nothing of the run is in the
- * database and the error is RESULTS_ERROR_IO naming the file and the row.
- * Metric names must be unique within (run, scope), histogram summaries included.
+ * One timeseries row: a quantity of a scope (named as a metric is) that holds `value` from
+ * `t_seconds` on, t_seconds counted from the start of the run (the warm-up included). Several rows
+ * of one (scope, name) make a step function; the table keeps them in any order and readers sort
+ * by t_seconds. value NaN is stored as NULL; t_seconds must be finite (NaN fails the write).
  */
+struct results_point {
+	const char *scope, *name;
+	double t_seconds, value;
+};
+
+/* Every row of one run besides the run row (arrays borrowed for the call; a count may be 0). */
+struct results_rows {
+	const struct results_metric *metrics;
+	size_t nmetrics;
+	const struct results_hist *hists;
+	size_t nhists;
+	const struct results_point *points;  /* timeseries rows */
+	size_t npoints;
+};
+
+/*
+ * Writes one run in one transaction: the run row, its metrics, its histograms and its timeseries
+ * rows. On success *run_id (may be NULL) is the new runs.id. On failure (a constraint - NULL
+ * scope, duplicate metric name, bad mode, a NaN time -, a full disk, a busy database after the
+ * timeout) nothing of the run is in the database and the error is RESULTS_ERROR_IO naming the
+ * file and the row.
+ * Metric names must be unique within (run, scope), histogram summaries included; timeseries rows
+ * need not be (a (scope, name) has one row per point).
+ */
+bool results_write(struct results *r, const struct results_run *run, const struct results_rows *rows,
+		   int64_t *run_id, GError **error);
+/* results_write without timeseries rows: nm metrics, nh histograms. */
 bool results_write_run(struct results *r, const struct results_run *run,
 		       const struct results_metric *m, size_t nm,
 		       const struct results_hist *h, size_t nh, int64_t *run_id, GError **error);

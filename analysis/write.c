@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * write.c - results_write_run(): one run, its metrics and its histograms, in one transaction.
- * Role: the only writer of runs, metrics and histograms. Statements are prepared once at open
- *       (results.c) and reset after every row.
+ * write.c - results_write(): one run, its metrics, its histograms and its timeseries rows, in one
+ *       transaction.
+ * Role: the only writer of runs, metrics, histograms and timeseries. Statements are prepared once
+ *       at open (results.c) and reset after every row.
  * Atomicity: BEGIN IMMEDIATE ... COMMIT; any failing row rolls the whole run back, and a process
  *       killed mid-run leaves only an uncommitted WAL tail that SQLite discards on the next open.
  * Integers: SQLite's INTEGER is signed 64-bit. A seed is an identifier and is stored as its two's
  *       complement (exact, but above 2^63 - 1 it reads negative); quantities (events, bucket
  *       bounds and counts) above 2^63 - 1 are stored as REAL, keeping their magnitude.
- * Cost: one row per metric and per non-empty histogram slot, one fsync per run (WAL commit).
+ * Cost: one row per metric, per non-empty histogram slot and per timeseries point, one fsync per
+ *       run (WAL commit).
  */
 #include <inttypes.h>
 #include <math.h>
@@ -132,6 +134,26 @@ static bool write_hist(struct results *r, int64_t run_id, const struct results_h
 	return ok;
 }
 
+/* One timeseries row. A NaN time binds NULL, which the NOT NULL constraint refuses. */
+static bool insert_point(struct results *r, int64_t run_id, const struct results_point *p, GError **error)
+{
+	sqlite3_stmt *st = r->insert_point;
+
+	sqlite3_bind_int64(st, 1, run_id);
+	sqlite3_bind_text(st, 2, p->scope, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, p->name, -1, SQLITE_STATIC);
+	if (isnan(p->t_seconds))
+		sqlite3_bind_null(st, 4);
+	else
+		sqlite3_bind_double(st, 4, p->t_seconds);
+	if (isnan(p->value))
+		sqlite3_bind_null(st, 5);
+	else
+		sqlite3_bind_double(st, 5, p->value);
+	return insert(r, st, error, "writing timeseries %s %s at %g s", p->scope ? p->scope : "(null scope)",
+		      p->name ? p->name : "(null name)", p->t_seconds);
+}
+
 /* The runs row; *run_id gets its id. */
 static bool write_run_row(struct results *r, const struct results_run *run, int64_t *run_id, GError **error)
 {
@@ -158,23 +180,28 @@ static bool write_run_row(struct results *r, const struct results_run *run, int6
 	return true;
 }
 
-bool results_write_run(struct results *r, const struct results_run *run,
-		       const struct results_metric *m, size_t nm,
-		       const struct results_hist *h, size_t nh, int64_t *run_id, GError **error)
+bool results_write(struct results *r, const struct results_run *run, const struct results_rows *rows,
+		   int64_t *run_id, GError **error)
 {
 	int64_t id = 0;
 	bool ok;
 
-	g_return_val_if_fail(r != NULL && run != NULL, false);
-	g_return_val_if_fail(nm == 0 || m != NULL, false);
-	g_return_val_if_fail(nh == 0 || h != NULL, false);
+	g_return_val_if_fail(r != NULL && run != NULL && rows != NULL, false);
+	g_return_val_if_fail(rows->nmetrics == 0 || rows->metrics != NULL, false);
+	g_return_val_if_fail(rows->nhists == 0 || rows->hists != NULL, false);
+	g_return_val_if_fail(rows->npoints == 0 || rows->points != NULL, false);
 	if (!results__exec(r, "BEGIN IMMEDIATE", "starting the run's transaction", error))
 		return false;
 	ok = write_run_row(r, run, &id, error);
-	for (size_t i = 0; ok && i < nm; i++)
-		ok = insert_metric(r, id, m[i].scope, m[i].name, m[i].value, m[i].unit, error);
-	for (size_t i = 0; ok && i < nh; i++)
-		ok = write_hist(r, id, &h[i], error);
+	for (size_t i = 0; ok && i < rows->nmetrics; i++) {
+		const struct results_metric *m = &rows->metrics[i];
+
+		ok = insert_metric(r, id, m->scope, m->name, m->value, m->unit, error);
+	}
+	for (size_t i = 0; ok && i < rows->nhists; i++)
+		ok = write_hist(r, id, &rows->hists[i], error);
+	for (size_t i = 0; ok && i < rows->npoints; i++)
+		ok = insert_point(r, id, &rows->points[i], error);
 	if (ok)
 		ok = results__exec(r, "COMMIT", "committing the run", error);
 	if (!ok) {
@@ -186,4 +213,13 @@ bool results_write_run(struct results *r, const struct results_run *run,
 	if (run_id)
 		*run_id = id;
 	return true;
+}
+
+bool results_write_run(struct results *r, const struct results_run *run,
+		       const struct results_metric *m, size_t nm,
+		       const struct results_hist *h, size_t nh, int64_t *run_id, GError **error)
+{
+	struct results_rows rows = { .metrics = m, .nmetrics = nm, .hists = h, .nhists = nh };
+
+	return results_write(r, run, &rows, run_id, error);
 }

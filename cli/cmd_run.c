@@ -93,9 +93,13 @@ static bool store(struct results *db, const struct scenario *s, const char *grou
 		.started_at = started, .wall_seconds = o->wall_seconds, .sim_seconds = (double)o->sim_time / SIM_PS_PER_S,
 		.events = o->events, .status = "ok",
 	};
+	struct results_rows rows = {
+		.metrics = (const struct results_metric *)(const void *)o->metrics->data, .nmetrics = o->metrics->len,
+		.hists = (const struct results_hist *)(const void *)o->hists->data, .nhists = o->hists->len,
+		.points = (const struct results_point *)(const void *)o->points->data, .npoints = o->points->len,
+	};
 	int64_t id;
-	return results_write_run(db, &run, (const struct results_metric *)(const void *)o->metrics->data, o->metrics->len,
-				 (const struct results_hist *)(const void *)o->hists->data, o->hists->len, &id, error);
+	return results_write(db, &run, &rows, &id, error);
 }
 
 static char *now_iso(void)

@@ -24,6 +24,7 @@ struct world {
 	GPtrArray *disks;             /* per VM: GPtrArray of struct io_disk * */
 	GPtrArray *nets;              /* per VM: GPtrArray of struct io_net * */
 	GPtrArray *blockdevs, *nics;  /* per host device (scenario.host_devices): the device, or NULL (other kind) */
+	GPtrArray *pv;                /* per VM: struct pv_trace * */
 	char *dir;                    /* the scenario's directory (workloads' files are relative to it) */
 };
 
@@ -33,6 +34,30 @@ struct wl_inst {
 	uint32_t vm;                  /* index in world.vms */
 	uint32_t index;               /* in the VM's list of workloads: scope vm:NAME/wl:INDEX */
 };
+
+/* One point of a VM's vCPUs-in-use step function. */
+struct pv_point {
+	sim_time_t t;
+	uint32_t in_use;
+};
+
+/* A VM's vCPUs in use over the whole run (gos_pv_on_change), from its value at world build on. */
+struct pv_trace {
+	GArray *points;               /* struct pv_point, in time order; several at one t: the last holds */
+};
+
+static void on_pv_change(void *arg, sim_time_t t, uint32_t in_use)
+{
+	struct pv_trace *tr = arg;
+	struct pv_point p = {t, in_use};
+	g_array_append_val(tr->points, p);
+}
+
+static void pv_trace_free(struct pv_trace *tr)
+{
+	g_array_free(tr->points, TRUE);
+	g_free(tr);
+}
 
 static void world_free(struct world *w)
 {
@@ -85,6 +110,10 @@ static void world_free(struct world *w)
 		g_ptr_array_free(w->kernels, TRUE);
 	if (w->vms)
 		g_ptr_array_free(w->vms, TRUE);
+	for (guint i = 0; w->pv && i < w->pv->len; i++)
+		pv_trace_free(w->pv->pdata[i]);
+	if (w->pv)
+		g_ptr_array_free(w->pv, TRUE);
 }
 
 static bool add_vm(struct world *w, const struct scenario *s, const struct scn_vm *vm,
@@ -99,6 +128,14 @@ static bool add_vm(struct world *w, const struct scenario *s, const struct scn_v
 	}
 	g_ptr_array_add(w->kernels, k);
 	g_ptr_array_add(w->vms, (gpointer)vm);
+	/* the vCPUs in use: the value at build (a static count already applies), then every change */
+	struct pv_trace *tr = g_new(struct pv_trace, 1);
+	tr->points = g_array_new(FALSE, FALSE, sizeof(struct pv_point));
+	struct gos_pv_stats pv;
+	gos_pv_stats(k, &pv);
+	on_pv_change(tr, 0, pv.in_use);
+	gos_pv_on_change(k, on_pv_change, tr);
+	g_ptr_array_add(w->pv, tr);
 	GPtrArray *disks = g_ptr_array_new(), *nets = g_ptr_array_new();
 	g_ptr_array_add(w->disks, disks);
 	g_ptr_array_add(w->nets, nets);
@@ -159,6 +196,7 @@ static bool world_init(struct world *w, const struct scenario *s, uint64_t seed,
 	w->nets = g_ptr_array_new();
 	w->blockdevs = g_ptr_array_new();
 	w->nics = g_ptr_array_new();
+	w->pv = g_ptr_array_new();
 	w->sim = sim_new(seed);
 	w->dir = g_path_get_dirname(s->path);
 	w->host = hw_host_new(w->sim, hc, error);
@@ -257,6 +295,7 @@ void run_output_init(struct run_output *o)
 	memset(o, 0, sizeof *o);
 	o->metrics = g_array_new(FALSE, FALSE, sizeof(struct results_metric));
 	o->hists = g_array_new(FALSE, FALSE, sizeof(struct results_hist));
+	o->points = g_array_new(FALSE, FALSE, sizeof(struct results_point));
 	o->strings = g_string_chunk_new(4096);
 	o->owned_hists = g_ptr_array_new();
 }
@@ -267,6 +306,7 @@ void run_output_clear(struct run_output *o)
 		return;
 	g_array_free(o->metrics, TRUE);
 	g_array_free(o->hists, TRUE);
+	g_array_free(o->points, TRUE);
 	g_string_chunk_free(o->strings);
 	for (guint i = 0; i < o->owned_hists->len; i++) {
 		sim_hist_clear(o->owned_hists->pdata[i]);
@@ -316,6 +356,13 @@ static void put_hist_ns(struct run_output *o, const char *scope, const char *nam
 	g_ptr_array_add(o->owned_hists, h);
 	struct results_hist r = {g_string_chunk_insert_const(o->strings, scope), name, "ns", h};
 	g_array_append_val(o->hists, r);
+}
+
+/* One timeseries row: `name` of `scope` holds `value` from t (from the start of the run) on. */
+static void put_point(struct run_output *o, const char *scope, const char *name, sim_time_t t, double value)
+{
+	struct results_point p = {g_string_chunk_insert_const(o->strings, scope), name, (double)t / SIM_PS_PER_S, value};
+	g_array_append_val(o->points, p);
 }
 
 static double ns(sim_time_t t) { return (double)t / SIM_PS_PER_NS; }
@@ -437,7 +484,37 @@ static struct wl_stats workload_metrics(struct run_output *o, const struct wl_in
 	return st;
 }
 
-static void vm_metrics(struct run_output *o, struct world *w, guint v, double span_s)
+/*
+ * Paravirt CPUs (docs/paravirt.md), scope vm:NAME: the guest's counters, and the vCPUs in use as
+ * timeseries rows `vcpus_in_use` over the measured span: the value in force at the warm-up (at t =
+ * warm-up), then each change after it (several at one instant: the last).
+ */
+static void pv_metrics(struct run_output *o, struct world *w, guint v, const char *scope, sim_time_t warmup)
+{
+	struct gos_pv_stats st;
+	gos_pv_stats(w->kernels->pdata[v], &st);
+	put(o, scope, "vcpus_in_use_mean", st.in_use_mean, "count");
+	put(o, scope, "vcpus_in_use_end", st.in_use, "count");
+	put(o, scope, "pv_changes", (double)st.changes, "count");
+	put(o, scope, "pv_pushes", (double)st.pushes, "count");
+	put(o, scope, "pv_evacuated", (double)st.evacuated, "count");
+	put(o, scope, "pv_affinity_broken", (double)st.affinity_broken, "count");
+	const GArray *pts = ((const struct pv_trace *)w->pv->pdata[v])->points;
+	guint i = 0;
+	while (i + 1 < pts->len && g_array_index(pts, struct pv_point, i + 1).t <= warmup)
+		i++; /* the last point at or before the warm-up: the value in force then */
+	int64_t last = -1;
+	for (; i < pts->len; i++) {
+		const struct pv_point *p = &g_array_index(pts, struct pv_point, i);
+		sim_time_t t = p->t > warmup ? p->t : warmup;
+		if ((i + 1 < pts->len && g_array_index(pts, struct pv_point, i + 1).t <= t) || p->in_use == last)
+			continue; /* superseded at the same instant, or no change */
+		put_point(o, scope, "vcpus_in_use", t, p->in_use);
+		last = p->in_use;
+	}
+}
+
+static void vm_metrics(struct run_output *o, struct world *w, guint v, double span_s, sim_time_t warmup)
 {
 	const struct scn_vm *vm = w->vms->pdata[v];
 	struct gos_kernel *k = w->kernels->pdata[v];
@@ -559,6 +636,7 @@ static void vm_metrics(struct run_output *o, struct world *w, guint v, double sp
 		cs += s.context_switches;
 		ipis += s.ipis_sent;
 	}
+	pv_metrics(o, w, v, scope, warmup);
 	put(o, scope, "steal_visible_ns", ns(vis), "ns");
 	put(o, scope, "context_switches", (double)cs, "count");
 	put(o, scope, "ipis_sent", (double)ipis, "count");
@@ -675,7 +753,7 @@ bool runner_run(const struct scenario *s, bool bare_metal, uint64_t seed, run_pr
 		if (ok) {
 			run_world(&w, s, &pm, out);
 			for (guint v = 0; v < w.vms->len; v++)
-				vm_metrics(out, &w, v, span_s);
+				vm_metrics(out, &w, v, span_s, s->warmup);
 			host_metrics(out, &w);
 			host_device_metrics(out, &w, s, span_s);
 		}
@@ -687,7 +765,7 @@ bool runner_run(const struct scenario *s, bool bare_metal, uint64_t seed, run_pr
 			ok = build_twin(&w, s, s->vms->pdata[v], seed, error);
 			if (ok) {
 				run_world(&w, s, &pm, out);
-				vm_metrics(out, &w, 0, span_s);
+				vm_metrics(out, &w, 0, span_s, s->warmup);
 			}
 			world_free(&w);
 		}

@@ -18,6 +18,7 @@
 struct run_output {
 	GArray *metrics;              /* struct results_metric (strings in `strings`) */
 	GArray *hists;                /* struct results_hist (histograms owned here) */
+	GArray *points;               /* struct results_point: timeseries rows (scopes in `strings`) */
 	GStringChunk *strings;
 	GPtrArray *owned_hists;
 	uint64_t events;

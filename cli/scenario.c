@@ -91,6 +91,40 @@ static const struct param host_keys[] = {
 	{NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
 };
 
+static const struct param pv_step_keys[] = {
+	{"at", PARAM_TIME, NULL, 0, 1e15, NULL, "ns", "when, from the start of the run (the warm-up included); after the previous step's",
+	 NULL, 0},
+	{"count", PARAM_INT, NULL, 0, 4096, NULL, NULL, "vCPUs to use from then on, the lowest-numbered (0 = all; at most vcpus)",
+	 NULL, 0},
+	{NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
+};
+
+static const struct param paravirt_keys[] = {
+	{"method", PARAM_ENUM, "\"none\"", 0, 0, "none|capacity|load-balancer|push|offline", NULL,
+	 "how vCPUs out of use are avoided: capacity (low capacity), load-balancer (parked: no placement, no pulling; "
+	 "8-10 s to drain [S]), push (load-balancer and the tick pushes the running task off; the series' choice [S]), "
+	 "offline (hot-unplug: serial, breaks affinity) (REF 4.2)", NULL, 0},
+	{"hint", PARAM_ENUM, "\"static\"", 0, 0, "static|schedule|steal|hypervisor", NULL,
+	 "where the number of vCPUs to use comes from: count, schedule, the guest's steal governor (steal_monitor, "
+	 "needs a steal clock the guest can read), the hypervisor's backing hint (REF 4.2)", NULL, 0},
+	{"count", PARAM_INT, "0", 0, 4096, NULL, NULL, "static: vCPUs to use, the lowest-numbered (0 = all; at most vcpus)",
+	 NULL, 0},
+	{"schedule", PARAM_ARRAY, "[]", 0, 0, NULL, NULL, "schedule: steps {at, count} in increasing time order", pv_step_keys,
+	 0},
+	{"interval", PARAM_TIME, "\"1s\"", 1e6, 1e11, NULL, "ns",
+	 "steal, hypervisor: how often the governor decides (steal_monitor interval_ms 1000 [S], REF 4.2)", NULL, 0},
+	{"high", PARAM_INT, "500", 1, 9999, NULL, "% x 100",
+	 "steal: above this steal one core fewer is used (500 = 5 %, steal_monitor [S], REF 4.2); must exceed low", NULL, 0},
+	{"low", PARAM_INT, "200", 0, 9998, NULL, "% x 100",
+	 "steal: at or below this steal one core more is used (200 = 2 %, steal_monitor [S], REF 4.2)", NULL, 0},
+	{"capacity", PARAM_INT, "64", 1, 1024, NULL, NULL, "capacity: a vCPU out of use's capacity out of 1024 [R] (REF 4.2)",
+	 NULL, 0},
+	{"hotplug_latency", PARAM_TIME, "\"100ms\"", 0, 1e11, NULL, "ns",
+	 "offline: one vCPU's offline or online operation, one at a time (100ms [R]; ~20 s on large LPARs [S], REF 4.2)",
+	 NULL, 0},
+	{NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
+};
+
 static const struct param guest_keys[] = {
 	{"hz", PARAM_INT, "250", 1, 10000, NULL, "per s", "timer tick frequency", NULL, 0},
 	{"tickless", PARAM_BOOL, "true", 0, 0, NULL, NULL, "idle vCPUs stop their tick (NO_HZ_IDLE)", NULL, 0},
@@ -108,6 +142,8 @@ static const struct param guest_keys[] = {
 	{"pv_spin_threshold", PARAM_INT, "32768", 1, 1e9, NULL, "iterations", "pv-qspinlock: spins before halting (SPIN_THRESHOLD [S])", NULL, 0},
 	{"long_spin_threshold", PARAM_INT, "2047", 1, 1e9, NULL, "iterations",
 	 "hyperv: spins before HvCallNotifyLongSpinWait (TLFS [S])", NULL, 0},
+	{"paravirt", PARAM_OBJECT, "{}", 0, 0, NULL, NULL,
+	 "paravirt CPUs: use fewer vCPUs under overcommit (REF 4; docs/paravirt.md)", paravirt_keys, 0},
 	{"costs", PARAM_OBJECT, "{}", 0, 0, NULL, NULL, "guest cost overrides by name, ns (docs/guestos.md)", gos_cost_keys, 0},
 	{NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
 };
@@ -328,9 +364,65 @@ static bool check_workload(struct ctx *c, cJSON *w, const char *ptr)
 	return ok;
 }
 
+/* fail_at(ptr + "/" + rel) */
+static bool fail_below(struct ctx *c, const char *ptr, const char *rel, const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+static bool fail_below(struct ctx *c, const char *ptr, const char *rel, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	char *p = g_strdup_printf("%s/%s", ptr, rel);
+	fail_at(c, p, "%s", msg);
+	g_free(p);
+	g_free(msg);
+	return false;
+}
+
+/*
+ * The VM at `ptr`'s guest.paravirt beyond its table: high above low, counts within the VM's vCPUs
+ * (as written: vCPUs added by the timeline do not count), schedule steps in increasing time order,
+ * and a schedule for hint schedule. What depends on the platform (a steal clock for hint steal) is
+ * the model's to refuse (gos_new).
+ */
+static bool check_paravirt(struct ctx *c, const cJSON *vm, const char *ptr)
+{
+	const cJSON *pv = obj(obj(vm, "guest"), "paravirt");
+	char *pp = g_strdup_printf("%s/guest/paravirt", ptr);
+	int64_t vcpus = param_int(vm, "vcpus"), high = param_int(pv, "high"), low = param_int(pv, "low");
+	bool ok = true;
+	if (high <= low)
+		ok = fail_below(c, pp, "high", "high (%" G_GINT64_FORMAT ") must be above low (%" G_GINT64_FORMAT ")",
+				high, low);
+	else if (param_int(pv, "count") > vcpus)
+		ok = fail_below(c, pp, "count", "%" G_GINT64_FORMAT " vCPUs to use, but the VM has %" G_GINT64_FORMAT,
+				param_int(pv, "count"), vcpus);
+	const cJSON *sched = obj(pv, "schedule");
+	if (ok && strcmp(param_string(pv, "hint"), "schedule") == 0 && cJSON_GetArraySize(sched) == 0)
+		ok = fail_below(c, pp, "schedule", "hint schedule needs at least one step {\"at\": TIME, \"count\": N}");
+	sim_time_t prev = 0;
+	int i = 0;
+	for (const cJSON *st = sched->child; ok && st; st = st->next, i++) {
+		sim_time_t at = param_time(st, "at");
+		char rel[48];
+		if (i > 0 && at <= prev) {
+			snprintf(rel, sizeof rel, "schedule/%d/at", i);
+			ok = fail_below(c, pp, rel, "steps must be in increasing time order: %.9g s is not after the previous "
+					"step's %.9g s", (double)at / SIM_PS_PER_S, (double)prev / SIM_PS_PER_S);
+		} else if (param_int(st, "count") > vcpus) {
+			snprintf(rel, sizeof rel, "schedule/%d/count", i);
+			ok = fail_below(c, pp, rel, "%" G_GINT64_FORMAT " vCPUs to use, but the VM has %" G_GINT64_FORMAT,
+					param_int(st, "count"), vcpus);
+		}
+		prev = at;
+	}
+	g_free(pp);
+	return ok;
+}
+
 static bool check_vm_extras(struct ctx *c, cJSON *vm, const char *ptr, const cJSON *hostdevs)
 {
-	if (!check_devices(c, vm, ptr, hostdevs))
+	if (!check_devices(c, vm, ptr, hostdevs) || !check_paravirt(c, vm, ptr))
 		return false;
 	cJSON *one = cJSON_GetObjectItemCaseSensitive(vm, "workload");
 	cJSON *many = cJSON_GetObjectItemCaseSensitive(vm, "workloads");
@@ -450,6 +542,27 @@ static bool bind_hypervisor(struct ctx *c, struct scenario *s, cJSON *h)
 	return true;
 }
 
+/* guest.paravirt; the schedule's steps are copied into m->pv_steps (the config borrows them). */
+static void bind_paravirt(struct scn_vm *m, const cJSON *j)
+{
+	struct gos_paravirt *p = &m->guest.paravirt;
+	gos_pv_method_parse(param_string(j, "method"), &p->method);
+	gos_pv_hint_parse(param_string(j, "hint"), &p->hint);
+	p->count = (uint32_t)param_int(j, "count");
+	const cJSON *sched = obj(j, "schedule");
+	p->nschedule = (uint32_t)cJSON_GetArraySize(sched);
+	m->pv_steps = p->nschedule ? g_new(struct gos_pv_step, p->nschedule) : NULL;
+	uint32_t i = 0;
+	for (const cJSON *st = sched->child; st; st = st->next, i++)
+		m->pv_steps[i] = (struct gos_pv_step){.at = param_time(st, "at"), .count = (uint32_t)param_int(st, "count")};
+	p->schedule = m->pv_steps;
+	p->interval = param_time(j, "interval");
+	p->high = (uint32_t)param_int(j, "high");
+	p->low = (uint32_t)param_int(j, "low");
+	p->capacity = (uint32_t)param_int(j, "capacity");
+	p->hotplug_latency = param_time(j, "hotplug_latency");
+}
+
 static void bind_guest(struct gos_config *g, const cJSON *j)
 {
 	gos_config_default(g);
@@ -483,6 +596,7 @@ static void vm_free(struct scn_vm *v)
 	}
 	g_free(v->name);
 	g_free(v->affinity);
+	g_free(v->pv_steps);
 	g_free(v);
 }
 
@@ -519,6 +633,7 @@ static bool bind_vms(struct ctx *c, struct scenario *s, const cJSON *vms)
 				m->part.naffinity = naff;
 			}
 			bind_guest(&m->guest, obj(v, "guest"));
+			bind_paravirt(m, obj(obj(v, "guest"), "paravirt"));
 			bind_devices(s, m, obj(v, "devices"));
 			m->workloads = obj(v, "workloads");
 			g_ptr_array_add(s->vms, m);

@@ -24,7 +24,8 @@ struct scn_vm {
 	uint32_t index;                   /* its entry in /vms (for messages) */
 	struct hv_partition_config part;  /* part.name = name */
 	uint32_t *affinity;               /* owned copy (part.affinity) */
-	struct gos_config guest;
+	struct gos_config guest;          /* guest.paravirt.schedule = pv_steps */
+	struct gos_pv_step *pv_steps;     /* owned copy of the paravirt schedule, or NULL */
 	const cJSON *workloads;           /* resolved workload objects (an array; borrowed) */
 	GArray *disks;                    /* struct io_disk_config (names borrowed from the resolved JSON) */
 	GArray *nets;                     /* struct io_net_config (likewise) */

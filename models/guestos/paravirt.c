@@ -340,7 +340,7 @@ bool gos_pv_check(const struct gos_config *cfg, const char *name, bool bare_meta
 	if (p->hint == GOS_PV_STEAL && !bare_metal && !steal_clock) {
 		g_set_error(error, q, 0,
 			    "vm %s: paravirt hint 'steal' needs a steal clock the guest can read (the cfs policy, or "
-			    "hypervisor.steal_clock true; Hyper-V publishes none by default, REFERENCE 4.4)", name);
+			    "hypervisor.steal_clock \"on\"; Hyper-V publishes none by default, REFERENCE 4.4)", name);
 		return false;
 	}
 	if (p->method == GOS_PV_CAPACITY && (p->capacity < 1 || p->capacity > 1024)) {
@@ -372,9 +372,8 @@ void gos_pv_cpu_added(struct gos_kernel *k)
 {
 	/* a hot-added vCPU is in use when all were; otherwise it waits for the next decision */
 	if (k->pv.in_use + 1 == ncpus(k) && k->pv.target + 1 == ncpus(k)) {
-		account(k);
-		k->pv.in_use++;
 		k->pv.target++;
+		set_in_use(k, k->pv.in_use + 1);
 	}
 }
 

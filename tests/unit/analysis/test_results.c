@@ -4,8 +4,9 @@
  * Checks: the file has every column INTERFACES.md lists for runs and metrics (names, types, the
  *   mode CHECK, the foreign key), the histograms and timeseries tables, the indexes and the views;
  *   user_version 1, journal mode WAL; a run reads back field for field, a histogram's buckets add
- *   up to its count and its summary rows equal sim_hist's own percentiles; a failing write (NULL
- *   scope, duplicate name, bad mode) leaves no part of its run; a writer killed with SIGKILL leaves
+ *   up to its count and its summary rows equal sim_hist's own percentiles, timeseries rows point for
+ *   point; a failing write (NULL scope, duplicate name, bad mode, a NaN time) leaves no part of its
+ *   run; a writer killed with SIGKILL leaves
  *   only whole runs; a file that is not SQLite, a newer schema, someone else's database or a
  *   mismatched schema is refused with RESULTS_ERROR_INPUT and its bytes stay as they were (no
  *   -wal/-shm/-journal left behind); a missing file or directory and an unwritable directory are
@@ -480,6 +481,57 @@ Test(write, failure_leaves_no_partial_run)
 	cr_assert_eq(n[1], 2 * (2 + 6));
 	results_close(r);
 	sim_hist_clear(&h);
+	g_free(path);
+}
+
+/*
+ * Timeseries rows (results_write): they read back point for point with their run's id (a NaN value
+ * as NULL), in the run's transaction: a NaN time fails the write and leaves none of the run (its
+ * row, its metrics, its earlier points); results_write_run writes none.
+ */
+Test(write, timeseries_rows)
+{
+	struct results_metric m[] = { { "vm:pv", "vcpus_in_use_end", 2.0, "count" } };
+	struct results_point p[] = {
+		{ "vm:pv", "vcpus_in_use", 0.05, 4.0 },
+		{ "vm:pv", "vcpus_in_use", 0.125, 2.0 },
+		{ "vm:pv", "vcpus_in_use", 1.5, 3.0 },
+		{ "vm:other", "vcpus_in_use", 0.05, NAN },
+	};
+	struct results_point bad[] = { { "vm:pv", "vcpus_in_use", 0.05, 4.0 }, { "vm:pv", "vcpus_in_use", NAN, 1.0 } };
+	struct results_rows rows = { .metrics = m, .nmetrics = 1, .points = p, .npoints = G_N_ELEMENTS(p) };
+	struct results_rows bad_rows = { .metrics = m, .nmetrics = 1, .points = bad, .npoints = G_N_ELEMENTS(bad) };
+	struct results_run run = run_of("ts", "virtual", 0), twin = run_of("ts", "bare_metal", 0);
+	int64_t id = -1, before[3], after[3];
+	GError *error = NULL;
+	char *path, *s;
+	struct results *r = open_new("t.db", &path);
+	sqlite3 *db;
+
+	cr_assert(results_write(r, &run, &rows, &id, &error), "write: %s", error ? error->message : "?");
+	write_ok(r, &twin, m, 1, NULL, 0);
+	counts(path, before);
+	cr_assert(!results_write(r, &run, &bad_rows, NULL, &error), "a NaN time was written");
+	cr_assert(error && error->domain == RESULTS_ERROR && error->code == RESULTS_ERROR_IO, "%s",
+		  error ? error->message : "no error");
+	cr_assert(strstr(error->message, "timeseries"), "the message does not say what failed: %s", error->message);
+	g_error_free(error);
+	counts(path, after);
+	cr_assert(!memcmp(before, after, sizeof before), "the failed write left rows");
+	results_close(r);
+
+	db = raw_open(path);
+	cr_assert_eq(q_int(db, "SELECT COUNT(*) FROM timeseries"), (int64_t)G_N_ELEMENTS(p), "only the first run's points");
+	cr_assert_eq(q_int(db, "SELECT COUNT(DISTINCT run_id) FROM timeseries"), 1);
+	cr_assert_eq(q_int(db, "SELECT run_id FROM timeseries LIMIT 1"), id);
+	s = q_text(db, "SELECT group_concat(t_seconds || '=' || value, ' ') FROM (SELECT t_seconds, value FROM timeseries"
+		       " WHERE scope = 'vm:pv' AND name = 'vcpus_in_use' ORDER BY t_seconds)");
+	cr_assert_str_eq(s, "0.05=4.0 0.125=2.0 1.5=3.0");
+	g_free(s);
+	cr_assert_eq(q_int(db, "SELECT COUNT(*) FROM timeseries WHERE scope = 'vm:other' AND value IS NULL"), 1);
+	raw_exec(db, "PRAGMA foreign_keys = ON; DELETE FROM runs WHERE mode = 'virtual'");
+	cr_assert_eq(q_int(db, "SELECT COUNT(*) FROM timeseries"), 0, "deleting the run keeps its points");
+	sqlite3_close(db);
 	g_free(path);
 }
 
