@@ -195,7 +195,7 @@ void gos_balance_tick(struct gos_cpu *c)
 		return;
 	for (guint i = 0; i < k->cpus->len; i++) {
 		struct gos_cpu *j = k->cpus->pdata[i];
-		if (j != c && j->is_idle && j->tick_stopped && !j->nohz_kick) {
+		if (j != c && j->is_idle && j->tick_stopped && !j->nohz_kick && gos_pv_idle_candidate(j)) {
 			k->nohz_next = now + interval(k, k->level_kind[0], j, false);
 			j->nohz_kick = true;
 			gos_send_ipi(k, j, GOS_VEC_RESCHED);

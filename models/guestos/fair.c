@@ -159,7 +159,7 @@ void gos_activate(struct gos_task *t)
 	struct gos_kernel *k = t->k;
 	bool fresh = t->state == GOS_T_NEW;
 	/* a new task starts where its configuration put it, if anywhere */
-	struct gos_cpu *dst = fresh && t->cpu ? t->cpu : select_cpu(t);
+	struct gos_cpu *dst = fresh && t->cpu && gos_pv_placeable(t, t->cpu) ? t->cpu : select_cpu(t);
 	SIM_ASSERT(k->sim, dst != NULL);
 	gos_update_clock(dst);
 	if (fresh) {

@@ -185,6 +185,8 @@ struct gos_kernel {
 		uint32_t target;        /* where the count is going (offline: one operation at a time) */
 		uint32_t next_step;     /* schedule hint */
 		sim_time_t decided_at, steal_sum;
+		uint32_t holdoff, since_shrink; /* steal governor's back-off (intervals) */
+		bool last_grow;
 		double area;            /* in_use x time since the warm-up, up to area_at */
 		sim_time_t area_at, reset_at;
 		uint64_t changes, pushes, evacuated, affinity_broken;

@@ -53,6 +53,8 @@ void gos_config_default(struct gos_config *c)
 	c->tlb_flush = GOS_TLB_AUTO;
 	c->spinlock = 2; /* GOS_LOCK_QSPIN */
 	c->spin_pause_cycles = 40;
+	c->paravirt = (struct gos_paravirt){.interval = SIM_PS_PER_S, .high = 500, .low = 200, .capacity = 64,
+					    .hotplug_latency = 100 * SIM_PS_PER_MS}; /* docs/paravirt.md */
 	c->pv_spin_threshold = 1u << 15;
 	c->long_spin_threshold = 2047;
 	for (int i = 0; i < GOS_NCOSTS; i++)

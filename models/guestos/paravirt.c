@@ -140,9 +140,10 @@ uint32_t gos_pv_pull(struct gos_cpu *dst, uint32_t level)
 				gos_move_task(cand->pdata[j - 1], dst);
 			moved += cand->len;
 		}
-		/* the running task: active balance after cache_nice_tries (1) + 2 failures */
+		/* the running task: active balance after cache_nice_tries (1) + 2 failures; from a busy
+		   vCPU too, except for capacity (Linux's reduced-capacity rule wants an idle dst) */
 		struct gos_task *cur = src->curr;
-		if (moved == 0 && dst->is_idle && cur && gos_task_allowed(cur, dst->index) &&
+		if (moved == 0 && (dst->is_idle || m != GOS_PV_CAPACITY) && cur && gos_task_allowed(cur, dst->index) &&
 		    ++dst->balance_failed[level] > 3) {
 			dst->balance_failed[level] = 0;
 			ask_push(src);
@@ -152,10 +153,32 @@ uint32_t gos_pv_pull(struct gos_cpu *dst, uint32_t level)
 	return moved;
 }
 
+/*
+ * The tick of a vCPU out of use running a task that may leave: push asks its stopper; the balancer
+ * methods kick an idle tickless vCPU in use to balance (nohz_balancer_kick: a parked CPU with a
+ * task, or check_cpu_capacity), since no idle vCPU would balance otherwise.
+ */
 void gos_pv_tick(struct gos_cpu *c)
 {
-	if (c->k->cfg.paravirt.method == GOS_PV_PUSH && !gos_pv_in_use(c) && c->curr && allowed_in_use(c->curr))
+	struct gos_kernel *k = c->k;
+	enum gos_pv_method m = k->cfg.paravirt.method;
+	if (gos_pv_in_use(c) || !c->curr || !allowed_in_use(c->curr))
+		return;
+	if (m == GOS_PV_PUSH) {
 		ask_push(c);
+		return;
+	}
+	if ((m != GOS_PV_BALANCER && m != GOS_PV_CAPACITY) || gos_now(k) < k->nohz_next)
+		return;
+	for (uint32_t i = 0; i < k->pv.in_use; i++) {
+		struct gos_cpu *j = gos_cpu_at(k, i);
+		if (j->is_idle && j->tick_stopped && !j->nohz_kick) {
+			k->nohz_next = gos_now(k) + k->tick_period;
+			j->nohz_kick = true;
+			gos_send_ipi(k, j, GOS_VEC_RESCHED);
+			return;
+		}
+	}
 }
 
 struct gos_task *gos_pv_push_prev(struct gos_cpu *c, struct gos_task *prev, bool prev_runnable)
@@ -197,27 +220,29 @@ static void set_in_use(struct gos_kernel *k, uint32_t n)
 	}
 }
 
-/* Offline: vCPU `c` leaves; its tasks go to the vCPUs in use (affinity widened if need be). */
+/*
+ * Offline: vCPU `c` leaves; its tasks go to the vCPUs in use. Every task allowed on no vCPU left -
+ * queued, running, sleeping or blocked anywhere - gets all vCPUs (Linux: "process N (...) no longer
+ * affine to cpu M", at the migration or at its next wakeup); otherwise a sleeping one would wake
+ * back onto the offline vCPU.
+ */
 static void evacuate(struct gos_kernel *k, struct gos_cpu *c)
 {
-	while (sim_pq_len(&c->rq) > 0) {
-		struct gos_task *t = sim_container_of(sim_pq_head(&c->rq), struct gos_task, rq_node);
-		if (!allowed_in_use(t)) {
-			g_free(t->allowed); /* Linux: "process N (...) no longer affine to cpu M" */
+	for (guint i = 0; i < k->tasks->len; i++) {
+		struct gos_task *t = k->tasks->pdata[i];
+		if (t->state != GOS_T_EXITED && !allowed_in_use(t)) {
+			g_free(t->allowed);
 			t->allowed = NULL;
 			t->nallowed_bits = 0;
 			k->pv.affinity_broken++;
 		}
+	}
+	while (sim_pq_len(&c->rq) > 0) {
+		struct gos_task *t = sim_container_of(sim_pq_head(&c->rq), struct gos_task, rq_node);
 		gos_move_task(t, target_of(t));
 		k->pv.evacuated++;
 	}
 	if (c->curr) {
-		if (!allowed_in_use(c->curr)) {
-			g_free(c->curr->allowed);
-			c->curr->allowed = NULL;
-			c->curr->nallowed_bits = 0;
-			k->pv.affinity_broken++;
-		}
 		k->pv.evacuated++;
 		ask_push(c);
 	}
@@ -252,7 +277,13 @@ static void want(struct gos_kernel *k, uint32_t n)
 		set_in_use(k, n);
 }
 
-/* Steal governor (steal_monitor): system steal over the interval in % x 100 of the vCPUs' time. */
+/*
+ * Steal governor (steal_monitor): system steal over the interval in % x 100 of the vCPUs' time;
+ * above `high` one core fewer, at or below `low` one core more (never below one core). hvsim adds
+ * a back-off [R]: a shrink right after a grow (the core brought the steal back) doubles the
+ * intervals to wait before the next grow (up to 64); a grow that holds halves it. A steady load
+ * then settles instead of flapping between two counts every interval.
+ */
 static void steal_decide(struct gos_kernel *k)
 {
 	const struct gos_paravirt *p = &k->cfg.paravirt;
@@ -268,10 +299,22 @@ static void steal_decide(struct gos_kernel *k)
 		return;
 	double ratio = (double)d * 10000.0 / ((double)span * ncpus(k));
 	uint32_t core = k->cfg.threads_per_core, n = k->pv.target;
-	if (ratio > p->high && n > core)
+	k->pv.since_shrink++;
+	if (ratio > p->high && n > core) {
+		if (k->pv.last_grow)
+			k->pv.holdoff = k->pv.holdoff < 2 ? 2 : k->pv.holdoff < 64 ? 2 * k->pv.holdoff : 64;
+		k->pv.last_grow = false;
+		k->pv.since_shrink = 0;
 		want(k, n - core);
-	else if (ratio <= p->low && n < ncpus(k))
+		return;
+	}
+	if (k->pv.last_grow && k->pv.holdoff > 1)
+		k->pv.holdoff /= 2; /* the last grow held */
+	k->pv.last_grow = false;
+	if (ratio <= p->low && n < ncpus(k) && k->pv.since_shrink >= k->pv.holdoff) {
+		k->pv.last_grow = true;
 		want(k, n + core < ncpus(k) ? n + core : ncpus(k));
+	}
 }
 
 static void decide(struct gos_kernel *k)

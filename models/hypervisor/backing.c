@@ -6,7 +6,7 @@
  *   second (runnable VPs on average); those above 0.1 VP are active. The LPs the root left (LPs
  *   minus the root's run time per second) are shared max-min fairly by weight among the active
  *   partitions and the reader, each capped at its VP count (water-filling); the reader's share is
- *   rounded to the nearest count in 1..VPs.
+ *   rounded to the nearest count in 1..VPs, halves down (never promise more than the share).
  * Simplifies: no NUMA or affinity constraints; reserves and limits are not applied.
  */
 #include <math.h>
@@ -28,6 +28,14 @@ static double run_of(const struct hv_partition *p)
 	return (double)(c.guest_run + c.hypervisor_run);
 }
 
+static void window_reset(struct sim_reset_hook *h, sim_time_t now)
+{
+	struct hv_partition *p = sim_container_of(h, struct hv_partition, backing.reset);
+	for (uint32_t i = 0; i < p->backing.n; i++)
+		p->backing.busy[i] = 0;
+	p->backing.at = now;
+}
+
 bool vhw_backing_hint(struct vhw_cpu *vc, uint32_t *vps)
 {
 	struct hv_vp *vp = hv_vp_of(vc);
@@ -37,6 +45,10 @@ bool vhw_backing_hint(struct vhw_cpu *vc, uint32_t *vps)
 	if (hv->bare_metal)
 		return false;
 	uint32_t n = hv->parts->len;
+	if (!me->backing.reset.reset) {
+		me->backing.reset.reset = window_reset;
+		sim_track_reset(hv->sim, &me->backing.reset);
+	}
 	if (me->backing.n < n) {
 		me->backing.busy = g_renew(double, me->backing.busy, n);
 		for (uint32_t i = me->backing.n; i < n; i++)
@@ -44,12 +56,16 @@ bool vhw_backing_hint(struct vhw_cpu *vc, uint32_t *vps)
 		me->backing.n = n;
 	}
 	sim_time_t now = sim_now(hv->sim), dt = now - me->backing.at;
+	if (dt == 0) { /* a window that just began (the warm-up): the last answer stands */
+		*vps = me->backing.last ? me->backing.last : nvps;
+		return true;
+	}
 	double share_cap[n], weight[n], lps = (double)hv->nlps;
 	bool active[n];
 	for (uint32_t i = 0; i < n; i++) {
 		struct hv_partition *p = hv->parts->pdata[i];
 		double b = p->is_root ? run_of(p) : busy_of(p), prev = me->backing.busy[i];
-		double d = b >= prev ? b - prev : b; /* counters restart at the warm-up */
+		double d = b - prev;
 		me->backing.busy[i] = b;
 		double demand = dt > 0 ? d / (double)dt : 0;
 		if (p->is_root) {
@@ -98,7 +114,8 @@ bool vhw_backing_hint(struct vhw_cpu *vc, uint32_t *vps)
 			break;
 	}
 	double mine = alloc[me->index];
-	long r = lround(mine);
+	long r = (long)ceil(mine - 0.5); /* halves round down: two VMs on 5 LPs get 2 each, not 3 */
 	*vps = r < 1 ? 1 : r > (long)nvps ? nvps : (uint32_t)r;
+	me->backing.last = *vps;
 	return true;
 }

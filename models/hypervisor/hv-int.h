@@ -92,6 +92,8 @@ struct hv_partition {
 		sim_time_t at;          /* start of the window */
 		double *busy;           /* per partition index: run + wait time at `at` (ps) */
 		uint32_t n;
+		uint32_t last;          /* the last answer */
+		struct sim_reset_hook reset; /* the counters restart at the warm-up: so does the window */
 	} backing;
 	const struct vhw_partition_ops *ops;
 	void *kernel;
