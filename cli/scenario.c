@@ -159,6 +159,10 @@ static const struct param vm_keys[] = {
 	{"numa_node", PARAM_INT, "-1", -1, 1023, NULL, NULL, "home node; -1 = placed by the hypervisor", NULL, 0},
 	{"affinity", PARAM_ARRAY, "[]", 0, 65535, NULL, NULL, "LPs the VPs may run on; [] = all", NULL, PARAM_INT},
 	{"memory_bound", PARAM_NUMBER, "0", 0, 1, NULL, NULL, "memory-bound share of the VM's own work", NULL, 0},
+	{"memory_placement", PARAM_ENUM, "\"node\"", 0, 0, "node|interleave|follow", NULL,
+	 "NUMA memory: on the home node (nearest next if it does not fit), evenly over the nodes its affinity "
+	 "reaches, or in proportion to where its VPs run; all on the home node when numa_spanning is off "
+	 "(docs/hypervisor.md)", NULL, 0},
 	{"start", PARAM_BOOL, "true", 0, 0, NULL, NULL, "running from time 0 (else a start action)", NULL, 0},
 	{"guest", PARAM_OBJECT, "{}", 0, 0, NULL, NULL, "the guest kernel", guest_keys, 0},
 	{"devices", PARAM_ARRAY, "[]", 0, 0, NULL, NULL,
@@ -623,6 +627,10 @@ static bool bind_vms(struct ctx *c, struct scenario *s, const cJSON *vms)
 			m->part.limit = param_number(v, "limit");
 			m->part.numa_node = (int32_t)param_int(v, "numa_node");
 			m->part.mem_share = param_number(v, "memory_bound");
+			const char *mp = param_string(v, "memory_placement");
+			m->part.memory_placement = strcmp(mp, "interleave") == 0 ? HV_MEM_INTERLEAVE
+						   : strcmp(mp, "follow") == 0  ? HV_MEM_FOLLOW
+										: HV_MEM_NODE;
 			m->part.start = param_bool(v, "start");
 			if (naff) {
 				m->affinity = g_new(uint32_t, naff);

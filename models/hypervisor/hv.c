@@ -6,8 +6,10 @@
  * Placement: a partition without a fixed node gets the node with the fewest VPs per LP already
  *       placed among those with room for its memory (lowest id on ties); its memory comes from
  *       that node, or, when it does not fit and NUMA spanning is on, from the nearest nodes in
- *       turn (REFERENCE 1.4). Without spanning a partition must fit one node (memory and VPs)
- *       and its VPs run only on that node's LPs.
+ *       turn (REFERENCE 1.4); or, by its memory_placement, evenly over the nodes it may use
+ *       (interleave) or in proportion to where its VPs are expected to run (follow). Without
+ *       spanning a partition must fit one node (memory and VPs), all its memory is on that node
+ *       whatever the placement, and its VPs run only on that node's LPs.
  */
 #include <math.h>
 #include <string.h>
@@ -193,6 +195,79 @@ static uint32_t vps_on_node(const struct hv *hv, uint32_t node)
 	return n;
 }
 
+const char *hv_mem_placement_name(enum hv_mem_placement m)
+{
+	static const char *const names[] = {[HV_MEM_NODE] = "node", [HV_MEM_INTERLEAVE] = "interleave",
+					    [HV_MEM_FOLLOW] = "follow"};
+	return m < G_N_ELEMENTS(names) ? names[m] : "?";
+}
+
+/*
+ * memory_placement follow: adds to w[node] how many of p's nvps VPs are expected on each node.
+ * VP i counts on the node of the i-th (wrapping) LP in its affinity: under `none` the free LPs in
+ * id order (the LP add_vps pins it to); otherwise its home node's LPs, then the others, each in
+ * id order (the order hv_find_idle_lp tries them, so where busy VPs spread).
+ */
+static void mem_follow(const struct hv *hv, const struct hv_partition *p, uint32_t nvps, uint64_t *w)
+{
+	uint32_t *lps = g_new(uint32_t, hv->nlps), n = 0;
+	for (uint32_t pass = 0; pass < 2; pass++)
+		for (uint32_t i = 0; i < hv->nlps; i++) {
+			bool skip = hv->bare_metal ? pass == 1 || hv->lp_taken[i]
+						   : (pass == 0) != (hv->lps[i].hw->node == p->home_node);
+			if (!skip && may_use(p, i))
+				lps[n++] = i;
+		}
+	for (uint32_t i = 0; i < nvps && n > 0; i++)
+		w[hv->lps[lps[i % n]].hw->node]++;
+	g_free(lps);
+}
+
+/*
+ * memory_placement interleave or follow (spanning on): node k gets memory x w[k] / sum(w), the
+ * bytes lost to rounding going to the home node (or the first node with a share). A node without
+ * room for its share refuses the VM: nothing spills elsewhere.
+ */
+static bool place_spread(struct hv *hv, struct hv_partition *p, const struct hv_partition_config *cfg,
+			 GError **error)
+{
+	uint64_t per_node = hw_memory_per_node(hv->host), total = 0, given = 0;
+	uint64_t *w = g_new0(uint64_t, hv->nnodes), *take = g_new0(uint64_t, hv->nnodes);
+	if (cfg->memory_placement == HV_MEM_INTERLEAVE) {
+		for (uint32_t i = 0; i < hv->nlps; i++)
+			if (may_use(p, i))
+				w[hv->lps[i].hw->node] = 1;
+	} else {
+		mem_follow(hv, p, cfg->vcpus, w);
+	}
+	for (uint32_t n = 0; n < hv->nnodes; n++)
+		total += w[n];
+	if (total == 0)
+		w[p->home_node] = total = 1;
+	uint32_t first = p->home_node;
+	for (uint32_t n = 0; n < hv->nnodes; n++) {
+		take[n] = (uint64_t)((unsigned __int128)cfg->memory * w[n] / total);
+		given += take[n];
+		if (w[n] && !w[first])
+			first = n;
+	}
+	take[first] += cfg->memory - given;
+	bool ok = true;
+	for (uint32_t n = 0; n < hv->nnodes && ok; n++)
+		if (take[n] > per_node - hv->node_memory_used[n])
+			ok = fail(error, "vm '%s': memory_placement %s puts %llu MiB on NUMA node %u, which has %llu MiB free",
+				  p->name, hv_mem_placement_name(cfg->memory_placement),
+				  (unsigned long long)(take[n] >> 20), n,
+				  (unsigned long long)((per_node - hv->node_memory_used[n]) >> 20));
+	for (uint32_t n = 0; n < hv->nnodes && ok; n++) {
+		hv->node_memory_used[n] += take[n];
+		p->mem_frac[n] = cfg->memory ? (double)take[n] / (double)cfg->memory : (double)w[n] / (double)total;
+	}
+	g_free(w);
+	g_free(take);
+	return ok;
+}
+
 /* Chooses the home node and spreads the memory (see the top of this file). */
 static bool place_memory(struct hv *hv, struct hv_partition *p, const struct hv_partition_config *cfg, GError **error)
 {
@@ -220,6 +295,8 @@ static bool place_memory(struct hv *hv, struct hv_partition *p, const struct hv_
 			return fail(error, "vm '%s': %u vcpus exceed the %u logical processors of one NUMA node and "
 					   "numa_spanning is off", p->name, cfg->vcpus, lps_per_node);
 	}
+	if (cfg->memory_placement != HV_MEM_NODE && hv->cfg.numa_spanning)
+		return place_spread(hv, p, cfg, error);
 	/* take from the home node, then the nearest nodes (lowest id on ties) */
 	uint64_t left = cfg->memory;
 	bool *used = g_new0(bool, hv->nnodes);
@@ -336,6 +413,10 @@ struct hv_partition *hv_partition_add(struct hv *hv, const struct hv_partition_c
 		return NULL;
 	if (!(cfg->mem_share >= 0 && cfg->mem_share <= 1)) {
 		fail(error, "vm '%s': memory_bound %g outside 0..1", name, cfg->mem_share);
+		return NULL;
+	}
+	if ((unsigned)cfg->memory_placement > HV_MEM_FOLLOW) {
+		fail(error, "vm '%s': unknown memory_placement %d", name, (int)cfg->memory_placement);
 		return NULL;
 	}
 	if (cfg->numa_node >= (int32_t)hv->nnodes) {

@@ -69,6 +69,18 @@ struct hv_config {
 };
 void hv_config_default(struct hv_config *c);
 
+/*
+ * Where a partition's memory lives (docs/hypervisor.md, "NUMA memory placement"). The nodes a
+ * partition "may use" are those with an LP in its hard affinity (all nodes without one); with
+ * numa_spanning off, its home node only, so every policy then puts all memory on the home node.
+ */
+enum hv_mem_placement {
+	HV_MEM_NODE,       /* on the home node; if it does not fit (spanning on), the nearest nodes next (default) */
+	HV_MEM_INTERLEAVE, /* evenly over the nodes it may use */
+	HV_MEM_FOLLOW,     /* over the nodes in proportion to its VPs' expected LPs (hv.c, mem_follow) */
+};
+const char *hv_mem_placement_name(enum hv_mem_placement m); /* "node", "interleave", "follow" */
+
 struct hv_partition_config {
 	const char *name;             /* unique, e.g. "web" or "web-2" */
 	uint32_t vcpus;               /* >= 1 */
@@ -80,6 +92,7 @@ struct hv_partition_config {
 	const uint32_t *affinity;     /* LPs the VPs may run on (hard affinity), NULL = all */
 	uint32_t naffinity;
 	double mem_share;             /* memory-bound share of the VM's compute work, 0..1 (default 0) */
+	enum hv_mem_placement memory_placement; /* (default HV_MEM_NODE) */
 	bool start;                   /* running from time 0 (default true); else a "start" action */
 };
 void hv_partition_config_default(struct hv_partition_config *c);
