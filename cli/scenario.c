@@ -158,7 +158,8 @@ static const struct param vm_keys[] = {
 	{"limit", PARAM_NUMBER, "100", 0.01, 100, NULL, "%", "share of one LP each VP may use", NULL, 0},
 	{"numa_node", PARAM_INT, "-1", -1, 1023, NULL, NULL, "home node; -1 = placed by the hypervisor", NULL, 0},
 	{"affinity", PARAM_ARRAY, "[]", 0, 65535, NULL, NULL, "LPs the VPs may run on; [] = all", NULL, PARAM_INT},
-	{"memory_bound", PARAM_NUMBER, "0", 0, 1, NULL, NULL, "memory-bound share of the VM's own work", NULL, 0},
+	{"memory_bound", PARAM_NUMBER, "0", 0, 1, NULL, NULL,
+	 "memory-bound share of the VM's compute where its workload sets none (a workload's memory_bound wins)", NULL, 0},
 	{"memory_placement", PARAM_ENUM, "\"node\"", 0, 0, "node|interleave|follow", NULL,
 	 "NUMA memory: on the home node (nearest next if it does not fit), evenly over the nodes its affinity "
 	 "reaches, or in proportion to where its VPs run; all on the home node when numa_spanning is off "

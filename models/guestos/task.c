@@ -193,7 +193,8 @@ static bool start_op(struct gos_cpu *c, struct gos_task *t)
 	case GOS_OP_COMPUTE:
 		t->work.cycles = (double)(op->cycles ? op->cycles : 1) + t->penalty;
 		t->penalty = 0;
-		t->work.mem_share = op->mem_share;
+		/* the workload's share, or the VM's memory_bound for compute that names none */
+		t->work.mem_share = op->mem_share > 0 ? op->mem_share : hv_partition_mem_share(k->part);
 		t->work.mem_frac = hv_partition_mem_frac(k->part);
 		t->phase = GOS_PH_COMPUTE;
 		return attach(c, t);

@@ -52,6 +52,12 @@ gbps=$(sqlite3 "$tmp/sd.db" "SELECT group_concat(printf('%.3f', value), ' ') FRO
 t "a shared 25 Gb/s NIC: each VM gets 11.5..12.5 Gb/s ($gbps)" \
   awk -v g="$gbps" 'BEGIN { split(g, x, " "); exit !(x[1] >= 11.5 && x[1] <= 12.5 && x[2] >= 11.5 && x[2] <= 12.5) }'
 
+# the VM's memory_bound reaches its guest's compute: interleaved over 10/21, chunks take 1.55x
+"$hvsim" run "$src/tests/data/runs/vm-memory-bound.json" --db "$tmp/mb.db" --quiet > /dev/null
+p50=$(sqlite3 "$tmp/mb.db" "SELECT value FROM metrics WHERE scope = 'vm:m' AND name = 'latency_p50_ns';")
+t "vm memory_bound 1, interleaved: chunk p50 $p50 ns = 1.55 ms within the histogram's 1/128" \
+  awk -v v="$p50" 'BEGIN { exit !(v >= 1.55e6 * (1 - 1/128) && v <= 1.55e6 * (1 + 1/128)) }'
+
 cols() { sqlite3 "$tmp/a.db" "SELECT group_concat(name, ',') FROM pragma_table_info('$1');"; }
 t "runs has the INTERFACES.md columns" [ "$(cols runs)" = "id,group_id,scenario,mode,seed,replication,config_json,config_hash,hvsim_version,started_at,wall_seconds,sim_seconds,events,status" ]
 t "metrics has the INTERFACES.md columns" [ "$(cols metrics)" = "run_id,scope,name,value,unit" ]
