@@ -25,6 +25,7 @@ struct world {
 	GPtrArray *nets;              /* per VM: GPtrArray of struct io_net * */
 	GPtrArray *blockdevs, *nics;  /* per host device (scenario.host_devices): the device, or NULL (other kind) */
 	GPtrArray *pv;                /* per VM: struct pv_trace * */
+	GPtrArray *mem;               /* per VM: struct mem_trace *, NULL without dynamic memory */
 	char *dir;                    /* the scenario's directory (workloads' files are relative to it) */
 };
 
@@ -55,6 +56,31 @@ static void on_pv_change(void *arg, sim_time_t t, uint32_t in_use)
 
 static void pv_trace_free(struct pv_trace *tr)
 {
+	g_array_free(tr->points, TRUE);
+	g_free(tr);
+}
+
+/* One point of a VM's dynamic memory (gos_memory_on_change): assigned and demand from t on. */
+struct mem_point {
+	sim_time_t t;
+	uint64_t assigned, demand;
+};
+
+struct mem_trace {
+	GArray *points;               /* struct mem_point, in time order; several at one t: the last holds */
+};
+
+static void on_mem_change(void *arg, sim_time_t t, uint64_t assigned, uint64_t demand)
+{
+	struct mem_trace *tr = arg;
+	struct mem_point p = {t, assigned, demand};
+	g_array_append_val(tr->points, p);
+}
+
+static void mem_trace_free(struct mem_trace *tr)
+{
+	if (!tr)
+		return;
 	g_array_free(tr->points, TRUE);
 	g_free(tr);
 }
@@ -114,6 +140,10 @@ static void world_free(struct world *w)
 		pv_trace_free(w->pv->pdata[i]);
 	if (w->pv)
 		g_ptr_array_free(w->pv, TRUE);
+	for (guint i = 0; w->mem && i < w->mem->len; i++)
+		mem_trace_free(w->mem->pdata[i]);
+	if (w->mem)
+		g_ptr_array_free(w->mem, TRUE);
 }
 
 static bool add_vm(struct world *w, const struct scenario *s, const struct scn_vm *vm,
@@ -136,6 +166,13 @@ static bool add_vm(struct world *w, const struct scenario *s, const struct scn_v
 	on_pv_change(tr, 0, pv.in_use);
 	gos_pv_on_change(k, on_pv_change, tr);
 	g_ptr_array_add(w->pv, tr);
+	struct mem_trace *mt = NULL;
+	if (pc->dynamic_memory.enabled) {
+		mt = g_new(struct mem_trace, 1);
+		mt->points = g_array_new(FALSE, FALSE, sizeof(struct mem_point));
+		gos_memory_on_change(k, on_mem_change, mt);
+	}
+	g_ptr_array_add(w->mem, mt);
 	GPtrArray *disks = g_ptr_array_new(), *nets = g_ptr_array_new();
 	g_ptr_array_add(w->disks, disks);
 	g_ptr_array_add(w->nets, nets);
@@ -173,6 +210,8 @@ static bool add_vm(struct world *w, const struct scenario *s, const struct scn_v
 		const struct wl_kind *kind = wl_kind_find(cJSON_GetObjectItemCaseSensitive(j, "kind")->valuestring);
 		struct wl_env env = {.k = k, .vm = vm->name, .index = i, .seed = seed, .khz = s->host.khz, .disks = disks,
 				      .nets = nets, .dir = w->dir};
+		if (cJSON_GetObjectItemCaseSensitive(j, "working_set")) /* every kind's key (scenario.c) */
+			gos_add_working_set(k, param_bytes(j, "working_set"));
 		void *inst = kind->create(&env, j, error);
 		if (!inst) {
 			scenario_locate_error(s, where, error);
@@ -181,6 +220,12 @@ static bool add_vm(struct world *w, const struct scenario *s, const struct scn_v
 		struct wl_inst *x = g_new(struct wl_inst, 1);
 		*x = (struct wl_inst){kind, inst, w->vms->len - 1, i};
 		g_ptr_array_add(w->wl, x);
+	}
+	if (mt) { /* the first point: the memory and demand at build */
+		uint64_t assigned, demand;
+		gos_memory(k, &assigned, &demand);
+		g_array_set_size(mt->points, 0);
+		on_mem_change(mt, 0, assigned, demand);
 	}
 	return true;
 }
@@ -197,6 +242,7 @@ static bool world_init(struct world *w, const struct scenario *s, uint64_t seed,
 	w->blockdevs = g_ptr_array_new();
 	w->nics = g_ptr_array_new();
 	w->pv = g_ptr_array_new();
+	w->mem = g_ptr_array_new();
 	w->sim = sim_new(seed);
 	w->dir = g_path_get_dirname(s->path);
 	w->host = hw_host_new(w->sim, hc, error);
@@ -285,6 +331,7 @@ static bool build_twin(struct world *w, const struct scenario *s, const struct s
 		return false;
 	struct hv_partition_config pc = vm->part;
 	pc.affinity = NULL, pc.naffinity = 0, pc.numa_node = -1, pc.reserve = 0, pc.limit = 100, pc.start = true;
+	pc.dynamic_memory.enabled = false; /* bare metal: the startup memory is the machine's */
 	return add_vm(w, s, vm, &pc, seed, true, error);
 }
 
@@ -484,6 +531,53 @@ static struct wl_stats workload_metrics(struct run_output *o, const struct wl_in
 	return st;
 }
 
+/* A step series of (t, value) rows over the measured span, as pv_metrics writes vcpus_in_use. */
+static void mem_series(struct run_output *o, const GArray *pts, const char *scope, const char *name, bool demand,
+		       sim_time_t warmup)
+{
+#define MEM_VALUE(i) (demand ? g_array_index(pts, struct mem_point, i).demand : g_array_index(pts, struct mem_point, i).assigned)
+	guint i = 0;
+	while (i + 1 < pts->len && g_array_index(pts, struct mem_point, i + 1).t <= warmup)
+		i++;
+	bool any = false;
+	uint64_t last = 0;
+	for (; i < pts->len; i++) {
+		const struct mem_point *p = &g_array_index(pts, struct mem_point, i);
+		sim_time_t t = p->t > warmup ? p->t : warmup;
+		if ((i + 1 < pts->len && g_array_index(pts, struct mem_point, i + 1).t <= t) || (any && MEM_VALUE(i) == last))
+			continue;
+		put_point(o, scope, name, t, (double)MEM_VALUE(i));
+		last = MEM_VALUE(i);
+		any = true;
+	}
+#undef MEM_VALUE
+}
+
+/*
+ * Dynamic memory (docs/memory.md), scope vm:NAME, only for VMs that use it: the memory assigned
+ * (end, time-weighted mean), the guest's demand, hot-add chunks and balloon operations, and the
+ * timeseries rows memory_assigned and memory_demand (bytes).
+ */
+static void mem_metrics(struct run_output *o, struct world *w, guint v, const char *scope, sim_time_t warmup)
+{
+	const struct mem_trace *tr = w->mem->pdata[v];
+	if (!tr)
+		return;
+	struct gos_kernel *k = w->kernels->pdata[v];
+	struct hv_dm_stats st;
+	hv_partition_dm_stats(gos_partition(k), &st);
+	uint64_t assigned, demand;
+	gos_memory(k, &assigned, &demand);
+	put(o, scope, "memory_assigned_end", (double)st.assigned, "bytes");
+	put(o, scope, "memory_assigned_mean", st.assigned_mean, "bytes");
+	put(o, scope, "memory_demand_end", (double)demand, "bytes");
+	put(o, scope, "hot_adds", (double)st.hot_adds, "count");
+	put(o, scope, "balloon_ops", (double)st.balloon_ops, "count");
+	put(o, scope, "balloon_bytes", (double)st.balloon_bytes, "bytes");
+	mem_series(o, tr->points, scope, "memory_assigned", false, warmup);
+	mem_series(o, tr->points, scope, "memory_demand", true, warmup);
+}
+
 /*
  * Paravirt CPUs (docs/paravirt.md), scope vm:NAME: the guest's counters, and the vCPUs in use as
  * timeseries rows `vcpus_in_use` over the measured span: the value in force at the warm-up (at t =
@@ -637,6 +731,7 @@ static void vm_metrics(struct run_output *o, struct world *w, guint v, double sp
 		ipis += s.ipis_sent;
 	}
 	pv_metrics(o, w, v, scope, warmup);
+	mem_metrics(o, w, v, scope, warmup);
 	put(o, scope, "steal_visible_ns", ns(vis), "ns");
 	put(o, scope, "context_switches", (double)cs, "count");
 	put(o, scope, "ipis_sent", (double)ipis, "count");

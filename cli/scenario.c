@@ -72,6 +72,10 @@ static struct param hypervisor_keys[] = {
 	 spin_keys, 0},
 	{"steal_clock", PARAM_ENUM, "\"auto\"", 0, 0, "auto|on|off", NULL,
 	 "publish steal time and the preempted flag to guests; auto: kvm yes, hyperv no (REF 4.4)", NULL, 0},
+	{"dm_interval", PARAM_TIME, "\"1s\"", 1e6, 1e13, NULL, "ns",
+	 "dynamic memory: how often the host recomputes targets and rebalances (1 s [R], REF 6; docs/memory.md)", NULL, 0},
+	{"dm_hot_add_latency", PARAM_TIME, "\"10ms\"", 1, 1e12, NULL, "ns",
+	 "dynamic memory: one 128 MiB hot-add chunk until the guest has it (10 ms [R])", NULL, 0},
 	{"costs", PARAM_OBJECT, "{}", 0, 0, NULL, NULL, "cost overrides by name (docs/hypervisor.md)", hv_cost_keys, 0},
 	{NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
 };
@@ -144,7 +148,30 @@ static const struct param guest_keys[] = {
 	 "hyperv: spins before HvCallNotifyLongSpinWait (TLFS [S])", NULL, 0},
 	{"paravirt", PARAM_OBJECT, "{}", 0, 0, NULL, NULL,
 	 "paravirt CPUs: use fewer vCPUs under overcommit (REF 4; docs/paravirt.md)", paravirt_keys, 0},
+	{"base_memory", PARAM_BYTES, "\"256MiB\"", 0, 1.2e15, NULL, "bytes",
+	 "dynamic memory: the kernel's own committed memory; demand = this + the workloads' working_set [R] (docs/memory.md)",
+	 NULL, 0},
+	{"pressure_report_delay", PARAM_TIME, "\"45s\"", 0, 1e15, NULL, "ns",
+	 "dynamic memory: first pressure report after boot, then one every second (hv_balloon [S], REF 6)", NULL, 0},
+	{"balloon_ns_per_2mib", PARAM_INT, "20000", 0, 1e9, NULL, "ns",
+	 "dynamic memory: balloon driver work on vCPU 0 per 2 MiB given back [R]", NULL, 0},
 	{"costs", PARAM_OBJECT, "{}", 0, 0, NULL, NULL, "guest cost overrides by name, ns (docs/guestos.md)", gos_cost_keys, 0},
+	{NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
+};
+
+static const struct param dm_keys[] = {
+	{"enabled", PARAM_BOOL, "false", 0, 0, NULL, NULL, "Hyper-V Dynamic Memory; startup memory is the VM's memory", NULL, 0},
+	{"minimum", PARAM_BYTES, "0", 0, 1.2e15, NULL, "bytes", "minimum RAM (0 = memory); at most memory", NULL, 0},
+	{"maximum", PARAM_BYTES, "0", 0, 1.2e15, NULL, "bytes", "maximum RAM (0 = memory); at least memory", NULL, 0},
+	{"buffer", PARAM_INT, "20", 0, 2000, NULL, "%", "target = demand x (1 + buffer/100) (20 % [M], REF 6)", NULL, 0},
+	{"weight", PARAM_INT, "5000", 1, 10000, NULL, NULL, "memory weight: share of scarce host memory (5000 [M])", NULL, 0},
+	{NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
+};
+
+/* Keys every workload kind takes besides its own (check_workload, the runner). */
+static const struct param wl_common_keys[] = {
+	{"working_set", PARAM_BYTES, "0", 0, 1.2e15, NULL, "bytes",
+	 "memory the workload commits: adds to the guest's demand under dynamic memory (docs/memory.md)", NULL, 0},
 	{NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
 };
 
@@ -165,6 +192,7 @@ static const struct param vm_keys[] = {
 	 "reaches, or in proportion to where its VPs run; all on the home node when numa_spanning is off "
 	 "(docs/hypervisor.md)", NULL, 0},
 	{"start", PARAM_BOOL, "true", 0, 0, NULL, NULL, "running from time 0 (else a start action)", NULL, 0},
+	{"dynamic_memory", PARAM_OBJECT, "{}", 0, 0, NULL, NULL, "Hyper-V Dynamic Memory (REF 6; docs/memory.md)", dm_keys, 0},
 	{"guest", PARAM_OBJECT, "{}", 0, 0, NULL, NULL, "the guest kernel", guest_keys, 0},
 	{"devices", PARAM_ARRAY, "[]", 0, 0, NULL, NULL,
 	 "virtual devices, each {\"kind\": \"disk\"|\"nic\"|PATH-disk|PATH-nic, keys} (see Devices; docs/io.md)", NULL, PARAM_ANY},
@@ -359,9 +387,16 @@ static bool check_workload(struct ctx *c, cJSON *w, const char *ptr)
 		return false;
 	}
 	cJSON_DetachItemViaPointer(w, kind);
+	/* the keys every kind takes are checked apart, and stay out of the resolved object when not given */
+	cJSON *common = cJSON_CreateObject(), *ws = cJSON_DetachItemFromObjectCaseSensitive(w, "working_set");
+	if (ws)
+		cJSON_AddItemToObject(common, "working_set", ws);
 	struct param_error pe = {0};
-	bool ok = param_resolve(k->params, w, ptr, &pe);
+	bool ok = param_resolve(k->params, w, ptr, &pe) && (!ws || param_resolve(wl_common_keys, common, ptr, &pe));
 	cJSON_AddItemToObject(w, "kind", kind);
+	if (ws)
+		cJSON_AddItemToObject(w, "working_set", cJSON_DetachItemFromObjectCaseSensitive(common, "working_set"));
+	cJSON_Delete(common);
 	if (!ok) {
 		fail_at(c, pe.pointer, "%s", pe.message);
 		param_error_clear(&pe);
@@ -429,6 +464,14 @@ static bool check_vm_extras(struct ctx *c, cJSON *vm, const char *ptr, const cJS
 {
 	if (!check_devices(c, vm, ptr, hostdevs) || !check_paravirt(c, vm, ptr))
 		return false;
+	const cJSON *dm = obj(vm, "dynamic_memory");
+	uint64_t mem = param_bytes(vm, "memory"), dmin = param_bytes(dm, "minimum"), dmax = param_bytes(dm, "maximum");
+	if (param_bool(dm, "enabled") && ((dmin && dmin > mem) || (dmax && dmax < mem))) {
+		char *p = g_strdup_printf("%s/dynamic_memory", ptr);
+		fail_at(c, p, "needs minimum <= memory <= maximum (memory is %" G_GUINT64_FORMAT " MiB)", mem >> 20);
+		g_free(p);
+		return false;
+	}
 	cJSON *one = cJSON_GetObjectItemCaseSensitive(vm, "workload");
 	cJSON *many = cJSON_GetObjectItemCaseSensitive(vm, "workloads");
 	if (one && many) {
@@ -540,6 +583,8 @@ static bool bind_hypervisor(struct ctx *c, struct scenario *s, cJSON *h)
 	s->hv.pause_filter_count = (uint32_t)param_int(sw, "pause_filter_count");
 	s->hv.pause_filter_thresh = (uint32_t)param_int(sw, "pause_filter_thresh");
 	s->hv.directed_yield = param_bool(sw, "directed_yield");
+	s->hv.dm_interval = param_time(h, "dm_interval");
+	s->hv.dm_hot_add_latency = param_time(h, "dm_hot_add_latency");
 	const char *sc = param_string(h, "steal_clock");
 	s->hv.steal_clock = strcmp(sc, "on") == 0 ? 1 : strcmp(sc, "off") == 0 ? 0 : kvm ? 1 : 0; /* auto: by kind */
 	for (const cJSON *k = obj(h, "costs")->child; k; k = k->next)
@@ -587,6 +632,9 @@ static void bind_guest(struct gos_config *g, const cJSON *j)
 	g->spin_pause_cycles = (uint32_t)param_int(j, "spin_pause_cycles");
 	g->pv_spin_threshold = (uint32_t)param_int(j, "pv_spin_threshold");
 	g->long_spin_threshold = (uint32_t)param_int(j, "long_spin_threshold");
+	g->memory.base = param_bytes(j, "base_memory");
+	g->memory.report_delay = param_time(j, "pressure_report_delay");
+	g->memory.balloon_ns_per_2mib = (uint64_t)param_int(j, "balloon_ns_per_2mib");
 	for (const cJSON *k = obj(j, "costs")->child; k; k = k->next)
 		gos_cost_set(g->cost_ns, k->string, (uint64_t)k->valuedouble);
 }
@@ -633,6 +681,12 @@ static bool bind_vms(struct ctx *c, struct scenario *s, const cJSON *vms)
 						   : strcmp(mp, "follow") == 0  ? HV_MEM_FOLLOW
 										: HV_MEM_NODE;
 			m->part.start = param_bool(v, "start");
+			const cJSON *dm = obj(v, "dynamic_memory");
+			m->part.dynamic_memory.enabled = param_bool(dm, "enabled");
+			m->part.dynamic_memory.minimum = param_bytes(dm, "minimum") ? param_bytes(dm, "minimum") : m->part.memory;
+			m->part.dynamic_memory.maximum = param_bytes(dm, "maximum") ? param_bytes(dm, "maximum") : m->part.memory;
+			m->part.dynamic_memory.buffer_pct = (uint32_t)param_int(dm, "buffer");
+			m->part.dynamic_memory.weight = (uint32_t)param_int(dm, "weight");
 			if (naff) {
 				m->affinity = g_new(uint32_t, naff);
 				uint32_t j = 0;
@@ -932,7 +986,9 @@ char *scenario_reference(void)
 		g_string_append_printf(out, "\n### %s\n\n", devs[i].title);
 		param_doc(out, devs[i].keys, devs[i].pointer);
 	}
-	g_string_append(out, "\n## Workloads\n\nA workload object is {\"kind\": KIND, parameters}. Kinds:\n");
+	g_string_append(out, "\n## Workloads\n\nA workload object is {\"kind\": KIND, parameters}. Every kind also takes:\n\n");
+	param_doc(out, wl_common_keys, "/vms/*/workload");
+	g_string_append(out, "\nKinds:\n");
 	for (const struct wl_kind *const *k = wl_kinds(); *k; k++) {
 		g_string_append_printf(out, "\n### %s\n\n%s Operations: %s.\n\n", (*k)->name, (*k)->doc, (*k)->ops_unit);
 		char *ptr = g_strdup_printf("/vms/*/workload{kind=%s}", (*k)->name);

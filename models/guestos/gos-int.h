@@ -193,6 +193,17 @@ struct gos_kernel {
 		void (*on_change)(void *arg, sim_time_t t, uint32_t in_use);
 		void *on_change_arg;
 	} pv;
+	struct {                    /* dynamic memory (memory.c) */
+		struct sim_entity ent;  /* "vm:NAME/balloon": the pressure reporter */
+		sim_timer_t timer;
+		char *name;
+		bool enabled;
+		uint64_t assigned, working_sets;
+		uint64_t balloon_asked, balloon_working; /* requested, being returned by vCPU 0 */
+		unsigned vector;        /* the DM channel's interrupt */
+		void (*on_change)(void *arg, sim_time_t t, uint64_t assigned, uint64_t demand);
+		void *on_change_arg;
+	} mem;
 };
 
 enum { GOS_LVL_SMT, GOS_LVL_MC, GOS_LVL_NUMA };
@@ -217,6 +228,11 @@ static inline void gos_kwork_add(struct gos_cpu *c, enum gos_cost cost) { c->kwo
 bool gos_pv_check(const struct gos_config *cfg, const char *name, bool bare_metal, bool steal_clock, uint32_t vcpus,
 		  GError **error);
 void gos_pv_init(struct gos_kernel *k);     /* after the vCPUs exist */
+/* memory.c: after the vCPUs exist; the partition's ops callbacks */
+void gos_mem_init(struct gos_kernel *k, const struct hv_partition_config *part);
+void gos_mem_fini(struct gos_kernel *k);
+void gos_mem_changed(void *kernel, uint64_t assigned);
+void gos_mem_balloon(void *kernel, uint64_t bytes);
 void gos_pv_cpu_added(struct gos_kernel *k);
 void gos_pv_reset(struct gos_kernel *k);    /* at the warm-up */
 bool gos_pv_in_use(const struct gos_cpu *c);

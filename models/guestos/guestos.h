@@ -94,6 +94,14 @@ struct gos_paravirt {
 					 on large LPARs, REFERENCE 4.2) */
 };
 
+/* Dynamic memory, the guest side (hv_balloon; REFERENCE 6, docs/memory.md). */
+struct gos_memory_config {
+	uint64_t base;                /* the kernel's own committed memory, bytes (256 MiB [R]) */
+	sim_time_t report_delay;      /* first pressure report after boot (45 s, pressure_report_delay [S]);
+					 then one every second [S] */
+	uint64_t balloon_ns_per_2mib; /* balloon driver work on vCPU 0 per 2 MiB returned (20 us [R]) */
+};
+
 struct gos_config {
 	uint32_t hz;                  /* timer tick frequency (250) */
 	bool tickless;                /* NO_HZ_IDLE: an idle vCPU stops its tick (default true) */
@@ -111,6 +119,7 @@ struct gos_config {
 	uint32_t pv_spin_threshold;   /* pv-qspinlock: iterations before halting (1 << 15, SPIN_THRESHOLD [S]) */
 	uint32_t long_spin_threshold; /* hyperv: iterations before HvCallNotifyLongSpinWait (2047 [S]) */
 	struct gos_paravirt paravirt;
+	struct gos_memory_config memory;
 	uint64_t cost_ns[GOS_NCOSTS]; /* gos_config_default fills the table above */
 };
 void gos_config_default(struct gos_config *c);
@@ -297,6 +306,15 @@ struct gos_pv_stats {
 void gos_pv_stats(const struct gos_kernel *k, struct gos_pv_stats *out);
 /* Called on each change of the vCPUs in use (t: guest wall time; for time series). One per kernel. */
 void gos_pv_on_change(struct gos_kernel *k, void (*fn)(void *arg, sim_time_t t, uint32_t in_use), void *arg);
+
+/* Dynamic memory: the memory the guest has now (its startup memory without dynamic memory) and
+   its demand (base + the working sets of its workloads). */
+void gos_memory(const struct gos_kernel *k, uint64_t *assigned, uint64_t *demand);
+/* A workload's working set joins the kernel's demand (bytes; before or during the run). */
+void gos_add_working_set(struct gos_kernel *k, uint64_t bytes);
+/* Called on each change of the assigned memory or the demand (t: time; for time series). One per kernel. */
+void gos_memory_on_change(struct gos_kernel *k, void (*fn)(void *arg, sim_time_t t, uint64_t assigned, uint64_t demand),
+			  void *arg);
 
 struct gos_kernel_stats {
 	uint64_t shootdowns;          /* completed */

@@ -57,6 +57,8 @@ void gos_config_default(struct gos_config *c)
 					    .hotplug_latency = 100 * SIM_PS_PER_MS}; /* docs/paravirt.md */
 	c->pv_spin_threshold = 1u << 15;
 	c->long_spin_threshold = 2047;
+	c->memory = (struct gos_memory_config){.base = UINT64_C(256) << 20, .report_delay = 45 * SIM_PS_PER_S,
+					       .balloon_ns_per_2mib = 20000}; /* docs/memory.md */
 	for (int i = 0; i < GOS_NCOSTS; i++)
 		c->cost_ns[i] = costs[i].def;
 }
@@ -442,7 +444,8 @@ static void vcpu_added(void *kernel, struct vhw_cpu *vc)
 		gos_pv_cpu_added(k);
 }
 
-static const struct vhw_partition_ops partition_ops = {.vcpu_added = vcpu_added};
+static const struct vhw_partition_ops partition_ops = {
+	.vcpu_added = vcpu_added, .memory_changed = gos_mem_changed, .balloon = gos_mem_balloon};
 
 static void cpu_free(struct gos_cpu *c)
 {
@@ -510,6 +513,7 @@ struct gos_kernel *gos_new(struct hv *hv, const struct hv_partition_config *part
 	}
 	k->tlb = gos_tlb_resolve(k);
 	gos_pv_init(k);
+	gos_mem_init(k, part);
 	return k;
 }
 
@@ -529,6 +533,7 @@ void gos_free(struct gos_kernel *k)
 	g_ptr_array_free(k->locks, TRUE);
 	g_ptr_array_free(k->cpus, TRUE);
 	sim_hist_clear(&k->sd_latency);
+	gos_mem_fini(k);
 	g_free(k->name);
 	g_free(k);
 }

@@ -97,6 +97,7 @@ struct hv_partition {
 	} backing;
 	const struct vhw_partition_ops *ops;
 	void *kernel;
+	struct hv_dm *dm;               /* dynamic memory state (dynmem.c), NULL when off */
 };
 
 struct hv_lp {
@@ -163,6 +164,13 @@ struct hv {
 	bool started;                   /* the run has started */
 	GPtrArray *actions;             /* struct hv_action *, owned: the timeline */
 	void *root_data;                /* root.c */
+	struct {                        /* dynamic memory's balancing loop (dynmem.c) */
+		struct sim_entity ent;  /* "hv/dm", added with the first partition using it */
+		sim_timer_t timer;
+		bool added;
+		void (*on_change)(void *arg, struct hv_partition *p);
+		void *on_change_arg;
+	} dm;
 };
 
 /* ---- relaxed co-scheduling (costop.c) ---- */
@@ -207,6 +215,12 @@ void hv_lp_timers_init(struct hv_lp *lp);
 extern const struct sim_entity_ops hv_vp_ops, hv_lp_ops;
 
 static inline struct hv_vp *hv_vp_of(struct vhw_cpu *c) { return (struct hv_vp *)(void *)c; }
+
+/* dynmem.c: checks before a partition exists, state after its startup memory is placed */
+bool hv_dm_check(struct hv *hv, const struct hv_partition_config *cfg, GError **error);
+void hv_dm_attach(struct hv_partition *p, const struct hv_dynamic_memory *cfg);
+void hv_dm_free(struct hv_partition *p);
+void hv_dm_reset(struct hv_partition *p, sim_time_t now); /* the warm-up */
 
 /* root.c */
 bool hv_root_init(struct hv *hv, GError **error);

@@ -53,6 +53,8 @@ void hv_config_default(struct hv_config *c)
 	c->directed_yield = true;
 	c->root_vcpus = 0;
 	c->root_weight = 100;
+	c->dm_interval = SIM_PS_PER_S;
+	c->dm_hot_add_latency = 10 * SIM_PS_PER_MS;
 	hv_costs_default(&c->costs);
 }
 
@@ -66,6 +68,8 @@ void hv_partition_config_default(struct hv_partition_config *c)
 	c->memory = UINT64_C(1) << 30;
 	c->numa_node = -1;
 	c->start = true;
+	c->dynamic_memory.buffer_pct = 20;
+	c->dynamic_memory.weight = 5000;
 }
 
 /* ---- names ---- */
@@ -181,6 +185,7 @@ static void partition_free(struct hv_partition *p)
 	g_free(p->affinity);
 	g_free(p->name);
 	g_free(p->backing.busy);
+	hv_dm_free(p);
 	g_free(p);
 }
 
@@ -419,6 +424,8 @@ struct hv_partition *hv_partition_add(struct hv *hv, const struct hv_partition_c
 		fail(error, "vm '%s': unknown memory_placement %d", name, (int)cfg->memory_placement);
 		return NULL;
 	}
+	if (!hv_dm_check(hv, cfg, error))
+		return NULL;
 	if (cfg->numa_node >= (int32_t)hv->nnodes) {
 		fail(error, "vm '%s': numa_node %d but the host has %u nodes", name, cfg->numa_node, hv->nnodes);
 		return NULL;
@@ -454,6 +461,8 @@ struct hv_partition *hv_partition_add(struct hv *hv, const struct hv_partition_c
 		return NULL;
 	}
 	add_vps(p, cfg->vcpus);
+	if (cfg->dynamic_memory.enabled)
+		hv_dm_attach(p, &cfg->dynamic_memory);
 	if (cfg->start && hv->started)
 		hv_partition_start(p);
 	else
@@ -670,6 +679,8 @@ static void reset_counters(struct sim_reset_hook *hook, sim_time_t now)
 			if (vp->state == HV_VP_READY)
 				vp->ready_since = now;
 		}
+		if (p->dm)
+			hv_dm_reset(p, now);
 	}
 	for (uint32_t i = 0; i < hv->nlps; i++)
 		hv->lps[i].dispatches = hv->lps[i].preemptions = 0;

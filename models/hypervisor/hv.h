@@ -65,6 +65,9 @@ struct hv_config {
 	sim_time_t coschedule_skew;
 	uint32_t root_vcpus;          /* root VPs, pinned 1:1 to LPs 0..n-1; 0 = one per LP */
 	uint32_t root_weight;         /* (default 100) */
+	/* Dynamic memory (dynmem.c, docs/memory.md): the host's balancing loop and hot-add speed. */
+	sim_time_t dm_interval;       /* how often targets are recomputed (1 s [R], REFERENCE 6) */
+	sim_time_t dm_hot_add_latency; /* one 128 MiB hot-add chunk, then the guest is told (10 ms [R]) */
 	struct hv_costs costs;        /* overrides: hv_costs_set(&cfg.costs, name, value) */
 };
 void hv_config_default(struct hv_config *c);
@@ -81,6 +84,18 @@ enum hv_mem_placement {
 };
 const char *hv_mem_placement_name(enum hv_mem_placement m); /* "node", "interleave", "follow" */
 
+/*
+ * Hyper-V Dynamic Memory settings of a partition (REFERENCE 6; docs/memory.md). Startup memory is
+ * hv_partition_config.memory: placed at creation like any partition's, then grown by hot-add and
+ * shrunk by the guest's balloon between minimum and maximum.
+ */
+struct hv_dynamic_memory {
+	bool enabled;                 /* (default false) */
+	uint64_t minimum, maximum;    /* bytes; minimum <= memory <= maximum (0: = memory) */
+	uint32_t buffer_pct;          /* target = demand x (1 + buffer/100) (20 [M]) */
+	uint32_t weight;              /* memory weight 1..10000 under host shortage (5000 [M]) */
+};
+
 struct hv_partition_config {
 	const char *name;             /* unique, e.g. "web" or "web-2" */
 	uint32_t vcpus;               /* >= 1 */
@@ -94,6 +109,7 @@ struct hv_partition_config {
 	double mem_share;             /* memory-bound share of the VM's compute work, 0..1 (default 0) */
 	enum hv_mem_placement memory_placement; /* (default HV_MEM_NODE) */
 	bool start;                   /* running from time 0 (default true); else a "start" action */
+	struct hv_dynamic_memory dynamic_memory;
 };
 void hv_partition_config_default(struct hv_partition_config *c);
 
@@ -103,6 +119,12 @@ void hv_partition_config_default(struct hv_partition_config *c);
  */
 struct vhw_partition_ops {
 	void (*vcpu_added)(void *kernel, struct vhw_cpu *c);
+	/* Dynamic memory (may be NULL): the guest now has `assigned` bytes (a hot-add chunk is
+	   online, or a balloon completed). */
+	void (*memory_changed)(void *kernel, uint64_t assigned);
+	/* Dynamic memory (may be NULL: the memory returns at once): give `bytes` (2 MiB units) back
+	   with the balloon; the guest answers with vhw_memory_balloon_done. */
+	void (*balloon)(void *kernel, uint64_t bytes);
 };
 
 struct hv *hv_new(struct hw_host *host, const struct hv_config *cfg, GError **error);
@@ -164,6 +186,22 @@ struct hv_lp_counters {
 	sim_time_t hypervisor_run, guest_run, root_run, spin, idle; /* = the LP's hw categories */
 };
 void hv_lp_counters(const struct hv *hv, uint32_t lp, struct hv_lp_counters *out);
+
+/* ---- dynamic memory (dynmem.c) ---- */
+struct hv_dm_stats {
+	bool enabled;
+	uint64_t assigned;            /* bytes the guest has now */
+	uint64_t demand;              /* its last pressure report (0 before the first) */
+	double assigned_mean;         /* time-weighted since the warm-up */
+	uint64_t hot_adds;            /* hot-add chunks completed */
+	uint64_t balloon_ops;         /* balloon requests completed */
+	uint64_t balloon_bytes;       /* bytes they returned to the host */
+};
+void hv_partition_dm_stats(const struct hv_partition *p, struct hv_dm_stats *out);
+uint64_t hv_memory_total(const struct hv *hv);    /* the host's memory: the sum of its nodes' */
+uint64_t hv_memory_assigned(const struct hv *hv); /* held by partitions (in-flight hot-adds too) */
+/* Called after every change of a partition's memory (tests check invariants there). One per hv. */
+void hv_memory_on_change(struct hv *hv, void (*fn)(void *arg, struct hv_partition *p), void *arg);
 
 /* ---- inspection ---- */
 const char *hv_policy_name(const struct hv *hv);

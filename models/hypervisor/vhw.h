@@ -121,6 +121,14 @@ void vhw_timer_cancel(struct vhw_cpu *c);
 /* Raises `vector` on the vCPU (a device interrupt): delivered at its next entry, waking it. */
 void vhw_raise(struct vhw_cpu *c, unsigned vector);
 
+/*
+ * Dynamic memory (hv_balloon's messages on its VMBus channel; free of cost here): the guest's
+ * pressure report (its committed memory, bytes) and the end of a balloon request (the bytes go
+ * back to the host). Ignored for a partition without dynamic memory.
+ */
+void vhw_memory_report(struct vhw_cpu *c, uint64_t demand_bytes);
+void vhw_memory_balloon_done(struct vhw_cpu *c, uint64_t bytes);
+
 /* ---- what the guest can observe ---- */
 
 /*

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * memory.c - dynamic memory in the guest: Linux's hv_balloon driver (REFERENCE 6; docs/memory.md).
+ * Role: the pressure reporter (a timer: the first report pressure_report_delay after boot, then one
+ *       every second) tells the host the kernel's demand: its base memory plus its workloads'
+ *       working sets (gos_add_working_set). Hot-added memory arrives with memory_changed; a balloon
+ *       request raises the DM channel's interrupt on vCPU 0, whose handler runs the balloon
+ *       driver's work (balloon_ns_per_2mib per 2 MiB unit) and, when that is done, gives the
+ *       memory back (vhw_memory_balloon_done). Nothing here runs without dynamic memory.
+ * Simplification: memory is a number; nothing pages or swaps when demand exceeds it (yet).
+ */
+#include "models/guestos/gos-int.h"
+
+#define REPORT_PERIOD SIM_PS_PER_S   /* "post information on the memory pressure every second" [S] */
+#define UNIT (UINT64_C(2) << 20)    /* PAGES_IN_2M */
+
+enum { MEM_EV_REPORT = 1 };
+
+static uint64_t demand_of(const struct gos_kernel *k) { return k->cfg.memory.base + k->mem.working_sets; }
+
+static void notify(struct gos_kernel *k)
+{
+	if (k->mem.on_change)
+		k->mem.on_change(k->mem.on_change_arg, gos_now(k), k->mem.assigned, demand_of(k));
+}
+
+static void report_event(struct sim_entity *ent, unsigned kind, const union sim_payload *pl)
+{
+	(void)kind, (void)pl;
+	struct gos_kernel *k = sim_container_of(ent, struct gos_kernel, mem.ent);
+	vhw_memory_report(gos_cpu_at(k, 0)->cpu, demand_of(k));
+	sim_timer_arm_in(k->sim, &k->mem.timer, REPORT_PERIOD);
+}
+
+static const struct sim_entity_ops report_ops = {.kind = "gos-balloon", .event = report_event};
+
+/* After the balloon work on vCPU 0: the pages go back to the host. */
+static void balloon_done(struct gos_kernel *k, uint32_t cpu, void *arg)
+{
+	(void)arg;
+	uint64_t bytes = k->mem.balloon_working;
+	k->mem.balloon_working = 0;
+	vhw_memory_balloon_done(gos_cpu_at(k, cpu)->cpu, bytes);
+}
+
+/* The DM channel's interrupt on vCPU 0: inflate the balloon by what the host asked. */
+static void balloon_irq(struct gos_kernel *k, uint32_t cpu, void *arg)
+{
+	(void)arg;
+	if (!k->mem.balloon_asked || k->mem.balloon_working)
+		return;
+	uint64_t bytes = k->mem.balloon_asked;
+	k->mem.balloon_asked = 0;
+	k->mem.balloon_working = bytes;
+	double cycles = (double)(bytes / UNIT) * (double)k->cfg.memory.balloon_ns_per_2mib *
+			(double)vhw_khz(gos_cpu_at(k, cpu)->cpu) / 1e6;
+	gos_irq_work(k, cpu, cycles);
+	gos_irq_defer(k, cpu, balloon_done, NULL);
+}
+
+void gos_mem_changed(void *kernel, uint64_t assigned)
+{
+	struct gos_kernel *k = kernel;
+	k->mem.assigned = assigned;
+	notify(k);
+}
+
+void gos_mem_balloon(void *kernel, uint64_t bytes)
+{
+	struct gos_kernel *k = kernel;
+	k->mem.balloon_asked += bytes;
+	vhw_raise(gos_cpu_at(k, 0)->cpu, k->mem.vector);
+}
+
+void gos_mem_init(struct gos_kernel *k, const struct hv_partition_config *part)
+{
+	k->mem.assigned = part->memory;
+	k->mem.enabled = part->dynamic_memory.enabled;
+	if (!k->mem.enabled)
+		return;
+	k->mem.vector = gos_irq_register_any(k, balloon_irq, NULL);
+	g_assert(k->mem.vector != 0); /* the first driver to register: vectors are free */
+	k->mem.name = g_strdup_printf("%s/balloon", k->name);
+	sim_entity_add(k->sim, &k->mem.ent, &report_ops, k->mem.name);
+	sim_timer_init(&k->mem.timer, &k->mem.ent, MEM_EV_REPORT);
+	sim_timer_arm(k->sim, &k->mem.timer, sim_now(k->sim) + k->cfg.memory.report_delay);
+}
+
+void gos_mem_fini(struct gos_kernel *k) { g_free(k->mem.name); }
+
+void gos_memory(const struct gos_kernel *k, uint64_t *assigned, uint64_t *demand)
+{
+	*assigned = k->mem.assigned;
+	*demand = demand_of(k);
+}
+
+void gos_add_working_set(struct gos_kernel *k, uint64_t bytes)
+{
+	if (!bytes)
+		return;
+	k->mem.working_sets += bytes;
+	notify(k);
+}
+
+void gos_memory_on_change(struct gos_kernel *k, void (*fn)(void *arg, sim_time_t t, uint64_t assigned, uint64_t demand),
+			  void *arg)
+{
+	k->mem.on_change = fn;
+	k->mem.on_change_arg = arg;
+}
