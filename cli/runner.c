@@ -10,6 +10,7 @@
 #include "cli/runner.h"
 #include "models/guestos/lock.h"
 #include "models/io/disk.h"
+#include "models/io/swap.h"
 #include "models/io/net.h"
 #include "workloads/workload.h"
 
@@ -26,6 +27,7 @@ struct world {
 	GPtrArray *blockdevs, *nics;  /* per host device (scenario.host_devices): the device, or NULL (other kind) */
 	GPtrArray *pv;                /* per VM: struct pv_trace * */
 	GPtrArray *mem;               /* per VM: struct mem_trace *, NULL without dynamic memory */
+	GPtrArray *swaps;             /* struct io_swap *: the paging device of each VM with a disk */
 	char *dir;                    /* the scenario's directory (workloads' files are relative to it) */
 };
 
@@ -109,6 +111,10 @@ static void world_free(struct world *w)
 	}
 	if (w->disks)
 		g_ptr_array_free(w->disks, TRUE);
+	for (guint i = 0; w->swaps && i < w->swaps->len; i++) /* after the disks: their I/Os' packets */
+		io_swap_free(w->swaps->pdata[i]);
+	if (w->swaps)
+		g_ptr_array_free(w->swaps, TRUE);
 	for (guint i = 0; w->blockdevs && i < w->blockdevs->len; i++) {
 		if (w->blockdevs->pdata[i])
 			io_blockdev_free(w->blockdevs->pdata[i]);
@@ -191,6 +197,8 @@ static bool add_vm(struct world *w, const struct scenario *s, const struct scn_v
 		}
 		g_ptr_array_add(disks, d);
 	}
+	if (disks->len) /* paging reads pages through the first disk (docs/memory.md "Paging") */
+		g_ptr_array_add(w->swaps, io_swap_new(k, disks->pdata[0]));
 	for (guint i = 0; i < vm->nets->len; i++) {
 		struct io_net_config nc = g_array_index(vm->nets, struct io_net_config, i);
 		const struct scn_devref *ref = &g_array_index(vm->net_refs, struct scn_devref, i);
@@ -238,6 +246,7 @@ static bool world_init(struct world *w, const struct scenario *s, uint64_t seed,
 	w->kernels = g_ptr_array_new();
 	w->wl = g_ptr_array_new();
 	w->disks = g_ptr_array_new();
+	w->swaps = g_ptr_array_new();
 	w->nets = g_ptr_array_new();
 	w->blockdevs = g_ptr_array_new();
 	w->nics = g_ptr_array_new();
@@ -554,16 +563,23 @@ static void mem_series(struct run_output *o, const GArray *pts, const char *scop
 }
 
 /*
- * Dynamic memory (docs/memory.md), scope vm:NAME, only for VMs that use it: the memory assigned
+ * Paging (docs/memory.md "Paging"), scope vm:NAME, for VMs with a working set: page_faults and
+ * paging_bytes (the disk's dev: rows show the reads). Dynamic memory, only for VMs that use it: the memory assigned
  * (end, time-weighted mean), the guest's demand, hot-add chunks and balloon operations, and the
  * timeseries rows memory_assigned and memory_demand (bytes).
  */
 static void mem_metrics(struct run_output *o, struct world *w, guint v, const char *scope, sim_time_t warmup)
 {
 	const struct mem_trace *tr = w->mem->pdata[v];
+	struct gos_kernel *k = w->kernels->pdata[v];
+	if (gos_paging_possible(k)) { /* paging: only where a workload declared a working set */
+		struct gos_paging_stats ps;
+		gos_paging_stats(k, &ps);
+		put(o, scope, "page_faults", (double)ps.page_faults, "count");
+		put(o, scope, "paging_bytes", (double)ps.paging_bytes, "bytes");
+	}
 	if (!tr)
 		return;
-	struct gos_kernel *k = w->kernels->pdata[v];
 	struct hv_dm_stats st;
 	hv_partition_dm_stats(gos_partition(k), &st);
 	uint64_t assigned, demand;

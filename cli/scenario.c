@@ -155,6 +155,9 @@ static const struct param guest_keys[] = {
 	 "dynamic memory: first pressure report after boot, then one every second (hv_balloon [S], REF 6)", NULL, 0},
 	{"balloon_ns_per_2mib", PARAM_INT, "20000", 0, 1e9, NULL, "ns",
 	 "dynamic memory: balloon driver work on vCPU 0 per 2 MiB given back [R]", NULL, 0},
+	{"page_touch_rate", PARAM_INT, "100", 0, 1e9, NULL, "pages/ms",
+	 "paging: pages a compute op touches per ms; each misses with the memory shortfall's probability [R] (docs/memory.md)",
+	 NULL, 0},
 	{"costs", PARAM_OBJECT, "{}", 0, 0, NULL, NULL, "guest cost overrides by name, ns (docs/guestos.md)", gos_cost_keys, 0},
 	{NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
 };
@@ -635,6 +638,7 @@ static void bind_guest(struct gos_config *g, const cJSON *j)
 	g->memory.base = param_bytes(j, "base_memory");
 	g->memory.report_delay = param_time(j, "pressure_report_delay");
 	g->memory.balloon_ns_per_2mib = (uint64_t)param_int(j, "balloon_ns_per_2mib");
+	g->memory.page_touch_rate = (uint32_t)param_int(j, "page_touch_rate");
 	for (const cJSON *k = obj(j, "costs")->child; k; k = k->next)
 		gos_cost_set(g->cost_ns, k->string, (uint64_t)k->valuedouble);
 }

@@ -86,6 +86,11 @@ struct gos_task {
 	sim_time_t cur_since;       /* became current (wall) */
 	sim_time_t true_steal_mark, visible_steal_mark; /* the vCPU's steal when it became current */
 	sim_time_t queued_since;
+	/* paging (memory.c): faults before the program's compute op, which waits in held_op */
+	double pf_carry;            /* expected faults not taken yet (< 1 after each op) */
+	uint32_t pf_due;            /* faults still to take before held_op */
+	bool pf_held;               /* held_op is the program's op, to start after the faults */
+	struct gos_op held_op;
 	struct gos_task_stats st;
 };
 
@@ -203,6 +208,9 @@ struct gos_kernel {
 		unsigned vector;        /* the DM channel's interrupt */
 		void (*on_change)(void *arg, sim_time_t t, uint64_t assigned, uint64_t demand);
 		void *on_change_arg;
+		void (*swap_fill)(void *ctx, struct gos_task *t, struct gos_op *op); /* paging: the swap device */
+		void *swap_ctx;
+		uint64_t faults;        /* since the warm-up */
 	} mem;
 };
 
@@ -233,6 +241,10 @@ void gos_mem_init(struct gos_kernel *k, const struct hv_partition_config *part);
 void gos_mem_fini(struct gos_kernel *k);
 void gos_mem_changed(void *kernel, uint64_t assigned);
 void gos_mem_balloon(void *kernel, uint64_t bytes);
+/* Paging: the faults t takes before the compute op it was just handed (t->op), from the kernel's
+   shortfall and t's carry; and the op that reads one faulted page (counts the fault). */
+uint32_t gos_mem_faults_due(struct gos_task *t, const struct gos_cpu *c);
+void gos_mem_fault_op(struct gos_task *t, struct gos_op *op);
 void gos_pv_cpu_added(struct gos_kernel *k);
 void gos_pv_reset(struct gos_kernel *k);    /* at the warm-up */
 bool gos_pv_in_use(const struct gos_cpu *c);

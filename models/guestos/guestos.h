@@ -33,7 +33,8 @@ struct gos_task;
 	X(TLB_FLUSH, "tlb_flush", 1000, "R: a local TLB flush and the shootdown handler")               \
 	X(MIGRATION, "migration", 10000, "R: cache refill of a migrated task (REFERENCE 8: half a vCPU switch refill)") \
 	X(LOCK, "lock", 20, "R: an uncontended atomic read-modify-write (take or release a lock)")                \
-	X(LOCK_HANDOFF, "lock_handoff", 100, "R: the lock's cache line moving to the next owner")
+	X(LOCK_HANDOFF, "lock_handoff", 100, "R: the lock's cache line moving to the next owner") \
+	X(PAGE_FAULT, "page_fault", 2000, "R: a major page fault's handling, the swap read aside (docs/memory.md)")
 enum gos_cost {
 #define X(id, name, def, src) GOS_COST_##id,
 	GOS_COSTS(X)
@@ -100,6 +101,8 @@ struct gos_memory_config {
 	sim_time_t report_delay;      /* first pressure report after boot (45 s, pressure_report_delay [S]);
 					 then one every second [S] */
 	uint64_t balloon_ns_per_2mib; /* balloon driver work on vCPU 0 per 2 MiB returned (20 us [R]) */
+	uint32_t page_touch_rate;     /* paging: pages a compute op touches per ms (100 [R]) */
+	sim_time_t swap_latency;      /* paging without a swap device: a fault's read (80 us [R]) */
 };
 
 struct gos_config {
@@ -315,6 +318,20 @@ void gos_add_working_set(struct gos_kernel *k, uint64_t bytes);
 /* Called on each change of the assigned memory or the demand (t: time; for time series). One per kernel. */
 void gos_memory_on_change(struct gos_kernel *k, void (*fn)(void *arg, sim_time_t t, uint64_t assigned, uint64_t demand),
 			  void *arg);
+
+/* Paging (docs/memory.md "Paging"): once a workload declared a working set and the demand exceeds
+   the assigned memory, compute ops take major faults, each reading a page from the swap device.
+   fill_op(ctx, t, op) fills the op that reads one GOS_PAGE_BYTES page for task t (e.g. a
+   gos_op_disk on the VM's disk); without a swap device a fault sleeps swap_latency. One per kernel. */
+enum { GOS_PAGE_BYTES = 4096 };
+void gos_set_swap(struct gos_kernel *k, void (*fill_op)(void *ctx, struct gos_task *t, struct gos_op *op), void *ctx);
+struct gos_paging_stats {
+	uint64_t page_faults;         /* major faults taken (since the warm-up) */
+	uint64_t paging_bytes;        /* read from swap: page_faults x GOS_PAGE_BYTES */
+};
+void gos_paging_stats(const struct gos_kernel *k, struct gos_paging_stats *out);
+/* Has a workload declared a working set (paging can happen; the runner reports its metrics)? */
+bool gos_paging_possible(const struct gos_kernel *k);
 
 struct gos_kernel_stats {
 	uint64_t shootdowns;          /* completed */

@@ -58,7 +58,8 @@ void gos_config_default(struct gos_config *c)
 	c->pv_spin_threshold = 1u << 15;
 	c->long_spin_threshold = 2047;
 	c->memory = (struct gos_memory_config){.base = UINT64_C(256) << 20, .report_delay = 45 * SIM_PS_PER_S,
-					       .balloon_ns_per_2mib = 20000}; /* docs/memory.md */
+					       .balloon_ns_per_2mib = 20000, .page_touch_rate = 100,
+					       .swap_latency = 80 * SIM_PS_PER_US}; /* docs/memory.md */
 	for (int i = 0; i < GOS_NCOSTS; i++)
 		c->cost_ns[i] = costs[i].def;
 }

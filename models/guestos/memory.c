@@ -7,8 +7,16 @@
  *       request raises the DM channel's interrupt on vCPU 0, whose handler runs the balloon
  *       driver's work (balloon_ns_per_2mib per 2 MiB unit) and, when that is done, gives the
  *       memory back (vhw_memory_balloon_done). Nothing here runs without dynamic memory.
- * Simplification: memory is a number; nothing pages or swaps when demand exceeds it (yet).
+ * Paging: once a workload declared a working set, the shortfall f = (demand - assigned) / demand
+ *       turns compute into major faults: page_touch_rate pages per ms of compute, each missing
+ *       with probability f, counted in expectation per task (a fractional carry, no RNG). Each
+ *       fault costs page_fault (kernel work) and a page read from the swap device (gos_set_swap)
+ *       or, without one, a swap_latency sleep; task.c runs them before the compute op.
+ * Simplification: every task of the kernel pages alike (not only the working set's owner);
+ *       resident memory is a number, no page is tracked.
  */
+#include <math.h>
+
 #include "models/guestos/gos-int.h"
 
 #define REPORT_PERIOD SIM_PS_PER_S   /* "post information on the memory pressure every second" [S] */
@@ -107,4 +115,45 @@ void gos_memory_on_change(struct gos_kernel *k, void (*fn)(void *arg, sim_time_t
 {
 	k->mem.on_change = fn;
 	k->mem.on_change_arg = arg;
+}
+
+/* ---- paging (docs/memory.md "Paging") ---- */
+
+void gos_set_swap(struct gos_kernel *k, void (*fill_op)(void *ctx, struct gos_task *t, struct gos_op *op), void *ctx)
+{
+	k->mem.swap_fill = fill_op;
+	k->mem.swap_ctx = ctx;
+}
+
+bool gos_paging_possible(const struct gos_kernel *k) { return k->mem.working_sets > 0; }
+
+void gos_paging_stats(const struct gos_kernel *k, struct gos_paging_stats *out)
+{
+	out->page_faults = k->mem.faults;
+	out->paging_bytes = k->mem.faults * GOS_PAGE_BYTES;
+}
+
+uint32_t gos_mem_faults_due(struct gos_task *t, const struct gos_cpu *c)
+{
+	struct gos_kernel *k = t->k;
+	uint64_t demand = demand_of(k);
+	/* no working set declared: nothing pages (results without one stay as they were) */
+	if (!k->mem.working_sets || !k->cfg.memory.page_touch_rate || demand <= k->mem.assigned)
+		return 0;
+	double f = (double)(demand - k->mem.assigned) / (double)demand;
+	double ms = (double)(t->op.cycles ? t->op.cycles : 1) / (double)vhw_khz(c->cpu);
+	t->pf_carry += ms * (double)k->cfg.memory.page_touch_rate * f;
+	double n = floor(t->pf_carry);
+	t->pf_carry -= n;
+	return (uint32_t)n;
+}
+
+void gos_mem_fault_op(struct gos_task *t, struct gos_op *op)
+{
+	struct gos_kernel *k = t->k;
+	k->mem.faults++;
+	if (k->mem.swap_fill)
+		k->mem.swap_fill(k->mem.swap_ctx, t, op);
+	else
+		*op = (struct gos_op){.kind = GOS_OP_SLEEP, .duration = k->cfg.memory.swap_latency};
 }

@@ -82,6 +82,7 @@ static void reset(struct sim_reset_hook *hook, sim_time_t now)
 	struct gos_kernel *k = sim_container_of(hook, struct gos_kernel, reset_hook);
 	gos_pv_reset(k);
 	k->shootdowns = k->sd_targets = k->sd_skipped = 0;
+	k->mem.faults = 0;
 	for (guint i = 0; i < k->cpus->len; i++) {
 		struct gos_cpu *c = k->cpus->pdata[i];
 		memset(&c->st, 0, sizeof c->st);

@@ -252,6 +252,23 @@ static bool start_op(struct gos_cpu *c, struct gos_task *t)
 	return false;
 }
 
+/*
+ * Paging (memory.c): the major faults due before a compute op run first, one after the other: each
+ * is the page_fault cost as kernel work and the swap read, an operation of its own (the swap
+ * device's, or a sleep) that ends like any (so it counts in the task's ops). The program's op waits
+ * in held_op; gos_task_step starts it after the last fault.
+ */
+static bool next_fault(struct gos_cpu *c, struct gos_task *t)
+{
+	t->pf_due--;
+	gos_kwork_add(c, GOS_COST_PAGE_FAULT);
+	t->op = (struct gos_op){0};
+	gos_mem_fault_op(t, &t->op);
+	t->op_start = gos_now(c->k);
+	t->op_spun = 0;
+	return start_op(c, t);
+}
+
 bool gos_task_step(struct gos_cpu *c, struct gos_task *t)
 {
 	if (t->state != GOS_T_RUNNING) {
@@ -268,10 +285,24 @@ bool gos_task_step(struct gos_cpu *c, struct gos_task *t)
 	case GOS_PH_NEXT:
 		break;
 	}
+	if (t->pf_held) {
+		if (t->pf_due)
+			return next_fault(c, t);
+		t->pf_held = false; /* the faults are done: the program's op now */
+		t->op = t->held_op;
+		t->op_start = gos_now(c->k);
+		t->op_spun = 0;
+		return start_op(c, t);
+	}
 	t->op = (struct gos_op){0};
 	t->program->next(t, t->arg, &t->op);
 	t->op_start = gos_now(c->k);
 	t->op_spun = 0;
+	if (t->op.kind == GOS_OP_COMPUTE && (t->pf_due = gos_mem_faults_due(t, c)) > 0) {
+		t->held_op = t->op;
+		t->pf_held = true;
+		return next_fault(c, t);
+	}
 	return start_op(c, t);
 }
 
