@@ -723,6 +723,8 @@ static void vm_metrics(struct run_output *o, struct world *w, guint v, double sp
 	struct gos_kernel_stats ks;
 	gos_kernel_stats(k, &ks);
 	put(o, scope, "tlb_shootdowns", (double)ks.shootdowns, "count");
+	put(o, scope, "remote_memory_ns", ks.remote_memory_ps / 1e3, "ns");
+	put(o, scope, "remote_memory_share", c.guest_run ? ks.remote_memory_ps / (double)c.guest_run : 0, "");
 	put_hist_ns(o, scope, "tlb_shootdown_latency", ks.shootdown_latency);
 	sim_time_t vis = 0;
 	uint64_t cs = 0, ipis = 0;

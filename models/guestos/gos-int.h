@@ -182,6 +182,7 @@ struct gos_kernel {
 	struct sim_hist sd_latency;
 	uint64_t shootdowns, sd_targets, sd_skipped;
 	struct sim_reset_hook reset_hook;
+	double remote_base;         /* remote-memory time of its works at the warm-up (stats.c) */
 	char *name;
 	struct {                    /* paravirt CPUs (paravirt.c) */
 		struct sim_entity ent;  /* the governor and the hotplug operations */

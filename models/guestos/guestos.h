@@ -338,6 +338,7 @@ struct gos_kernel_stats {
 	uint64_t shootdown_targets;   /* vCPUs asked (IPIs or hypercall targets) */
 	uint64_t shootdown_skipped;   /* targets deferred without waiting (pv: preempted) */
 	const struct sim_hist *shootdown_latency; /* ps, from the op's start to the last ack */
+	double remote_memory_ps;      /* run time its vCPUs lost to remote memory (hw_work remote_ps) */
 };
 void gos_kernel_stats(const struct gos_kernel *k, struct gos_kernel_stats *out);
 /* The TLB flush method in effect (auto resolved). */

@@ -69,8 +69,22 @@ void gos_cpu_stats(const struct gos_kernel *k, uint32_t cpu, struct gos_cpu_stat
 	out->steal_visible = visible_steal(c) - c->visible_steal_base;
 }
 
+/* Remote-memory time of every work the kernel runs: its tasks' compute, its vCPUs' kernel work and polls. */
+static double remote_total(const struct gos_kernel *k)
+{
+	double r = 0;
+	for (guint i = 0; i < k->tasks->len; i++)
+		r += ((const struct gos_task *)k->tasks->pdata[i])->work.remote_ps;
+	for (guint i = 0; i < k->cpus->len; i++) {
+		const struct gos_cpu *c = k->cpus->pdata[i];
+		r += c->kwork.remote_ps + c->poll.remote_ps;
+	}
+	return r;
+}
+
 void gos_kernel_stats(const struct gos_kernel *k, struct gos_kernel_stats *out)
 {
+	out->remote_memory_ps = remote_total(k) - k->remote_base;
 	out->shootdowns = k->shootdowns;
 	out->shootdown_targets = k->sd_targets;
 	out->shootdown_skipped = k->sd_skipped;
@@ -81,6 +95,7 @@ static void reset(struct sim_reset_hook *hook, sim_time_t now)
 {
 	struct gos_kernel *k = sim_container_of(hook, struct gos_kernel, reset_hook);
 	gos_pv_reset(k);
+	k->remote_base = remote_total(k);
 	k->shootdowns = k->sd_targets = k->sd_skipped = 0;
 	k->mem.faults = 0;
 	for (guint i = 0; i < k->cpus->len; i++) {

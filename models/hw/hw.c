@@ -47,18 +47,27 @@ void hw_config_default(struct hw_config *c)
 
 /* ---- progress ---- */
 
-static double work_rate(const struct hw_lp *lp, const struct hw_work *w)
+/* The work's rate on lp, and its NUMA slowdown there (*slow). */
+static double work_rate(const struct hw_lp *lp, const struct hw_work *w, double *slow)
 {
 	const struct hw_host *h = lp->host;
 	double smt = hw_lp_sibling_busy(lp) ? h->cfg.smt_factor : 1.0;
-	double slow = hw_numa_slowdown(h, lp->node, w->mem_share, w->mem_frac);
-	return (double)lp->khz * 1e-9 * smt / slow; /* kHz = 1e3 cycles/s = 1e-9 cycles/ps */
+	*slow = hw_numa_slowdown(h, lp->node, w->mem_share, w->mem_frac);
+	return (double)lp->khz * 1e-9 * smt / *slow; /* kHz = 1e3 cycles/s = 1e-9 cycles/ps */
+}
+
+/* The part of `elapsed` the work lost to remote memory (at its current slowdown). */
+static void add_remote(struct hw_work *w, sim_time_t elapsed)
+{
+	if (w->slow > 1.0)
+		w->remote_ps += (double)elapsed * (1.0 - 1.0 / w->slow);
 }
 
 /* Subtracts the work done since the last settle. */
 static void settle(struct hw_lp *lp, struct hw_work *w)
 {
 	sim_time_t now = sim_now(lp->ent.sim);
+	add_remote(w, now - w->since);
 	w->cycles -= w->rate * (double)(now - w->since);
 	if (w->cycles < 0)
 		w->cycles = 0;
@@ -80,11 +89,12 @@ static void rerate(struct hw_lp *lp)
 	struct hw_work *w = lp->work;
 	if (!w)
 		return;
-	double r = work_rate(lp, w);
+	double slow, r = work_rate(lp, w, &slow);
 	if (r == w->rate)
 		return;
-	settle(lp, w);
+	settle(lp, w); /* at the old rate and slowdown */
 	w->rate = r;
+	w->slow = slow;
 	arm_done(lp, w);
 }
 
@@ -94,7 +104,7 @@ void hw_lp_run(struct hw_lp *lp, struct hw_work *w)
 	lp->work = w;
 	w->lp = lp;
 	w->since = sim_now(lp->ent.sim);
-	w->rate = work_rate(lp, w);
+	w->rate = work_rate(lp, w, &w->slow);
 	arm_done(lp, w);
 }
 
@@ -116,6 +126,7 @@ static void lp_event(struct sim_entity *ent, unsigned kind, const union sim_payl
 	struct hw_lp *lp = sim_container_of(ent, struct hw_lp, ent);
 	SIM_ASSERT(ent->sim, kind == HW_EV_WORK_DONE && lp->work);
 	struct hw_work *w = lp->work;
+	add_remote(w, sim_now(ent->sim) - w->since);
 	w->cycles = 0;
 	lp->work = NULL;
 	w->lp = NULL;

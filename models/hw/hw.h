@@ -68,9 +68,12 @@ struct hw_work {
 	double cycles;           /* remaining cycles (settled whenever the rate changes) */
 	double mem_share;        /* share of the time that is memory-bound, 0..1 */
 	const double *mem_frac;  /* share of the memory on each node (nnodes); NULL: local to the LP */
+	double remote_ps;        /* time it ran slowed by remote memory: elapsed x (1 - 1 / slowdown),
+				    accumulated over its life (the owner snapshots it for a warm-up) */
 	/* private */
 	struct hw_lp *lp;
 	double rate;             /* cycles per ps on lp */
+	double slow;             /* its NUMA slowdown on lp (hw_numa_slowdown) */
 	sim_time_t since;
 };
 

@@ -58,6 +58,10 @@ p50=$(sqlite3 "$tmp/mb.db" "SELECT value FROM metrics WHERE scope = 'vm:m' AND n
 t "vm memory_bound 1, interleaved: chunk p50 $p50 ns = 1.55 ms within the histogram's 1/128" \
   awk -v v="$p50" 'BEGIN { exit !(v >= 1.55e6 * (1 - 1/128) && v <= 1.55e6 * (1 + 1/128)) }'
 
+share=$(sqlite3 "$tmp/mb.db" "SELECT value FROM metrics WHERE scope = 'vm:m' AND name = 'remote_memory_share';")
+t "the same VM lost 1 - 1/1.55 of its run time to remote memory ($share)" \
+  awk -v v="$share" 'BEGIN { exit !(v >= 0.3545 && v <= 0.3552) }'
+
 cols() { sqlite3 "$tmp/a.db" "SELECT group_concat(name, ',') FROM pragma_table_info('$1');"; }
 t "runs has the INTERFACES.md columns" [ "$(cols runs)" = "id,group_id,scenario,mode,seed,replication,config_json,config_hash,hvsim_version,started_at,wall_seconds,sim_seconds,events,status" ]
 t "metrics has the INTERFACES.md columns" [ "$(cols metrics)" = "run_id,scope,name,value,unit" ]

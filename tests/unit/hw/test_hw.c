@@ -810,6 +810,11 @@ Test(numa, remote_memory_runs_exactly_twice_slower)
 	expect_ps("all local", local.done_at, 1000000, 0);
 	expect_ps("mem_frac NULL", by_default.done_at, 1000000, 0);
 	expect_ps("even split", split.done_at, 1500000, 1); /* rate / 1.5 is not exact */
+	/* the time lost to remote memory: elapsed x (1 - 1 / slowdown) */
+	cr_expect(fabs(remote.w.remote_ps - 1000000.0) <= 1, "all remote: lost %.3f ps of 2 us", remote.w.remote_ps);
+	cr_expect_eq(local.w.remote_ps, 0.0);
+	cr_expect_eq(by_default.w.remote_ps, 0.0);
+	cr_expect(fabs(split.w.remote_ps - 500000.0) <= 1, "even split: lost %.3f ps of 1.5 us", split.w.remote_ps);
 }
 
 Test(numa, numa_and_smt_multiply)
