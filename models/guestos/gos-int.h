@@ -86,12 +86,13 @@ struct gos_task {
 	sim_time_t cur_since;       /* became current (wall) */
 	sim_time_t true_steal_mark, visible_steal_mark; /* the vCPU's steal when it became current */
 	sim_time_t queued_since;
-	/* paging (memory.c): faults before the program's compute op, which waits in held_op */
+	struct gos_task_stats st;
+	/* paging (memory.c), after the hot fields: the faults before the program's compute op,
+	   which waits in held_op */
 	double pf_carry;            /* expected faults not taken yet (< 1 after each op) */
 	uint32_t pf_due;            /* faults still to take before held_op */
 	bool pf_held;               /* held_op is the program's op, to start after the faults */
 	struct gos_op held_op;
-	struct gos_task_stats st;
 };
 
 /* One pending IPI to send from this vCPU. */

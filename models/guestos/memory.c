@@ -136,9 +136,11 @@ void gos_paging_stats(const struct gos_kernel *k, struct gos_paging_stats *out)
 uint32_t gos_mem_faults_due(struct gos_task *t, const struct gos_cpu *c)
 {
 	struct gos_kernel *k = t->k;
-	uint64_t demand = demand_of(k);
 	/* no working set declared: nothing pages (results without one stay as they were) */
-	if (!k->mem.working_sets || !k->cfg.memory.page_touch_rate || demand <= k->mem.assigned)
+	if (!k->mem.working_sets || !k->cfg.memory.page_touch_rate)
+		return 0;
+	uint64_t demand = demand_of(k);
+	if (demand <= k->mem.assigned)
 		return 0;
 	double f = (double)(demand - k->mem.assigned) / (double)demand;
 	double ms = (double)(t->op.cycles ? t->op.cycles : 1) / (double)vhw_khz(c->cpu);

@@ -298,7 +298,7 @@ bool gos_task_step(struct gos_cpu *c, struct gos_task *t)
 	t->program->next(t, t->arg, &t->op);
 	t->op_start = gos_now(c->k);
 	t->op_spun = 0;
-	if (t->op.kind == GOS_OP_COMPUTE && (t->pf_due = gos_mem_faults_due(t, c)) > 0) {
+	if (G_UNLIKELY(t->k->mem.working_sets) && t->op.kind == GOS_OP_COMPUTE && (t->pf_due = gos_mem_faults_due(t, c)) > 0) {
 		t->held_op = t->op;
 		t->pf_held = true;
 		return next_fault(c, t);
