@@ -265,6 +265,26 @@ static void costs_tables_init(void)
 
 /* ---- errors with a place ---- */
 
+/*
+ * Where `pointer` is in the file. A VM's single "workload" is checked as "workloads/0": when the
+ * file has the singular form, look there.
+ */
+static bool find_place(const struct ctx *c, const char *pointer, unsigned *line, unsigned *col)
+{
+	const char *w = strstr(pointer, "/workloads/0");
+	if (w && (w[12] == '\0' || w[12] == '/')) {
+		char *vm = g_strdup_printf("%.*s/workload", (int)(w - pointer), pointer);
+		char *alt = g_strconcat(vm, w + 12, NULL);
+		bool singular = g_hash_table_contains(c->pos, vm);
+		bool found = singular && jsonpos_find(c->pos, c->text, alt, line, col);
+		g_free(alt);
+		g_free(vm);
+		if (found)
+			return true;
+	}
+	return jsonpos_find(c->pos, c->text, pointer, line, col);
+}
+
 void *fail_at(struct ctx *c, const char *pointer, const char *fmt, ...)
 {
 	va_list ap;
@@ -272,7 +292,7 @@ void *fail_at(struct ctx *c, const char *pointer, const char *fmt, ...)
 	char *msg = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
 	unsigned line = 0, col = 0;
-	if (c->pos && jsonpos_find(c->pos, c->text, pointer, &line, &col))
+	if (c->pos && find_place(c, pointer, &line, &col))
 		g_set_error(c->error, scenario_error_quark(), 2, "%s:%u:%u: %s: %s", c->path, line, col,
 			    pointer[0] ? pointer : "/", msg);
 	else
