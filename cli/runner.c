@@ -87,6 +87,22 @@ static void mem_trace_free(struct mem_trace *tr)
 	g_free(tr);
 }
 
+static void free_net(void *n) { io_net_free(n); }
+static void free_disk(void *d) { io_disk_free(d); }
+
+/* Frees a per-VM array of device arrays (may be NULL) with `free_one` for each device. */
+static void free_per_vm(GPtrArray *per_vm, void (*free_one)(void *))
+{
+	for (guint i = 0; per_vm && i < per_vm->len; i++) {
+		GPtrArray *devs = per_vm->pdata[i];
+		for (guint j = 0; j < devs->len; j++)
+			free_one(devs->pdata[j]);
+		g_ptr_array_free(devs, TRUE);
+	}
+	if (per_vm)
+		g_ptr_array_free(per_vm, TRUE);
+}
+
 static void world_free(struct world *w)
 {
 	g_free(w->dir);
@@ -95,22 +111,8 @@ static void world_free(struct world *w)
 	/* adapters and disks first: their rings may still hold packets embedded in the workloads' I/Os,
 	   and an adapter frees its connections (the workloads must not touch theirs afterwards); then
 	   the host devices they share */
-	for (guint i = 0; w->nets && i < w->nets->len; i++) {
-		GPtrArray *ns = w->nets->pdata[i];
-		for (guint j = 0; j < ns->len; j++)
-			io_net_free(ns->pdata[j]);
-		g_ptr_array_free(ns, TRUE);
-	}
-	if (w->nets)
-		g_ptr_array_free(w->nets, TRUE);
-	for (guint i = 0; w->disks && i < w->disks->len; i++) {
-		GPtrArray *ds = w->disks->pdata[i];
-		for (guint j = 0; j < ds->len; j++)
-			io_disk_free(ds->pdata[j]);
-		g_ptr_array_free(ds, TRUE);
-	}
-	if (w->disks)
-		g_ptr_array_free(w->disks, TRUE);
+	free_per_vm(w->nets, free_net);
+	free_per_vm(w->disks, free_disk);
 	for (guint i = 0; w->swaps && i < w->swaps->len; i++) /* after the disks: their I/Os' packets */
 		io_swap_free(w->swaps->pdata[i]);
 	if (w->swaps)
