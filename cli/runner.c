@@ -28,6 +28,7 @@ struct world {
 	GPtrArray *pv;                /* per VM: struct pv_trace * */
 	GPtrArray *mem;               /* per VM: struct mem_trace *, NULL without dynamic memory */
 	GPtrArray *swaps;             /* struct io_swap *: the paging device of each VM with a disk */
+	struct sampler *sampler;      /* the per-interval memory series, or NULL (none to write) */
 	char *dir;                    /* the scenario's directory (workloads' files are relative to it) */
 };
 
@@ -87,6 +88,94 @@ static void mem_trace_free(struct mem_trace *tr)
 	g_free(tr);
 }
 
+/*
+ * The per-interval memory series (docs/memory.md "Metrics"): every `interval` from the warm-up on
+ * the sampler (an entity of its own, added after the world is built, so it changes no other
+ * entity's id; it only reads) records each VM's cumulative page faults, remote-memory time and
+ * guest run time since the warm-up; the last interval ends with the run. Only when there is a
+ * series to write: a VM that declared a working set (page_faults_interval) or a host with more
+ * than one NUMA node (remote_memory_share_interval).
+ */
+struct mem_sample {
+	sim_time_t t;
+	uint64_t faults;
+	double remote_ps;
+	sim_time_t guest_run;
+};
+
+struct sampler {
+	struct sim_entity ent;        /* "cli/memory-sampler" */
+	sim_timer_t timer;
+	struct world *w;
+	sim_time_t interval, end;
+	GArray **per_vm;              /* struct mem_sample, in time order (the warm-up's zeros implied) */
+	uint32_t nvms;
+};
+
+#define SAMPLE_INTERVAL_DEFAULT SIM_PS_PER_S
+
+static void sample_now(struct sampler *sp)
+{
+	sim_time_t now = sim_now(sp->w->sim);
+	for (uint32_t v = 0; v < sp->nvms; v++) {
+		struct gos_kernel *k = sp->w->kernels->pdata[v];
+		struct gos_paging_stats ps;
+		struct gos_kernel_stats ks;
+		struct hv_counters c;
+		gos_paging_stats(k, &ps);
+		gos_kernel_stats(k, &ks);
+		hv_partition_counters(gos_partition(k), &c);
+		struct mem_sample m = {now, ps.page_faults, ks.remote_memory_ps, c.guest_run};
+		g_array_append_val(sp->per_vm[v], m);
+	}
+}
+
+static void sampler_event(struct sim_entity *ent, unsigned kind, const union sim_payload *pl)
+{
+	(void)kind, (void)pl;
+	struct sampler *sp = sim_container_of(ent, struct sampler, ent);
+	sample_now(sp);
+	if (sim_now(ent->sim) + sp->interval < sp->end)
+		sim_timer_arm_in(ent->sim, &sp->timer, sp->interval);
+}
+
+static const struct sim_entity_ops sampler_ops = {.kind = "cli-memory-sampler", .event = sampler_event};
+
+/* Adds the sampler to a built world if it has a series to write (see above). */
+static void sampler_attach(struct world *w, const struct scenario *s)
+{
+	bool any = hw_nnodes(w->host) > 1;
+	for (guint v = 0; v < w->kernels->len && !any; v++)
+		any = gos_paging_possible(w->kernels->pdata[v]);
+	if (!any)
+		return;
+	const cJSON *run = cJSON_GetObjectItemCaseSensitive(s->resolved, "run");
+	struct sampler *sp = g_new0(struct sampler, 1);
+	sp->w = w;
+	sp->interval = cJSON_GetObjectItemCaseSensitive(run, "sample_interval") ? param_time(run, "sample_interval")
+										 : SAMPLE_INTERVAL_DEFAULT;
+	sp->end = s->warmup + s->duration;
+	sp->nvms = w->kernels->len;
+	sp->per_vm = g_new(GArray *, sp->nvms);
+	for (uint32_t v = 0; v < sp->nvms; v++)
+		sp->per_vm[v] = g_array_new(FALSE, FALSE, sizeof(struct mem_sample));
+	w->sampler = sp;
+	sim_entity_add(w->sim, &sp->ent, &sampler_ops, "cli/memory-sampler");
+	sim_timer_init(&sp->timer, &sp->ent, 1);
+	if (s->warmup + sp->interval < sp->end)
+		sim_timer_arm(w->sim, &sp->timer, s->warmup + sp->interval);
+}
+
+static void sampler_free(struct sampler *sp)
+{
+	if (!sp)
+		return;
+	for (uint32_t v = 0; v < sp->nvms; v++)
+		g_array_free(sp->per_vm[v], TRUE);
+	g_free(sp->per_vm);
+	g_free(sp);
+}
+
 static void free_net(void *n) { io_net_free(n); }
 static void free_disk(void *d) { io_disk_free(d); }
 
@@ -138,6 +227,7 @@ static void world_free(struct world *w)
 		hw_host_free(w->host);
 	if (w->sim)
 		sim_free(w->sim);
+	sampler_free(w->sampler); /* after the sim: it held the sampler's entity */
 	if (w->wl)
 		g_ptr_array_free(w->wl, TRUE);
 	if (w->kernels)
@@ -152,6 +242,25 @@ static void world_free(struct world *w)
 		mem_trace_free(w->mem->pdata[i]);
 	if (w->mem)
 		g_ptr_array_free(w->mem, TRUE);
+}
+
+/* Every kind's working_set key (scenario.c checked it): a size, or steps in time order. */
+static void add_working_set(struct gos_kernel *k, const cJSON *ws)
+{
+	if (!ws)
+		return;
+	if (!cJSON_IsArray(ws)) {
+		uint64_t bytes = 0;
+		param_parse_bytes(ws, &bytes);
+		gos_add_working_set(k, bytes);
+		return;
+	}
+	uint32_t n = (uint32_t)cJSON_GetArraySize(ws), i = 0;
+	struct gos_ws_step *steps = g_new(struct gos_ws_step, n);
+	for (const cJSON *st = ws->child; st; st = st->next, i++)
+		steps[i] = (struct gos_ws_step){.at = param_time(st, "at"), .size = param_bytes(st, "size")};
+	gos_working_set_schedule(k, steps, n);
+	g_free(steps);
 }
 
 static bool add_vm(struct world *w, const struct scenario *s, const struct scn_vm *vm,
@@ -220,8 +329,7 @@ static bool add_vm(struct world *w, const struct scenario *s, const struct scn_v
 		const struct wl_kind *kind = wl_kind_find(cJSON_GetObjectItemCaseSensitive(j, "kind")->valuestring);
 		struct wl_env env = {.k = k, .vm = vm->name, .index = i, .seed = seed, .khz = s->host.khz, .disks = disks,
 				      .nets = nets, .dir = w->dir};
-		if (cJSON_GetObjectItemCaseSensitive(j, "working_set")) /* every kind's key (scenario.c) */
-			gos_add_working_set(k, param_bytes(j, "working_set"));
+		add_working_set(k, cJSON_GetObjectItemCaseSensitive(j, "working_set"));
 		void *inst = kind->create(&env, j, error);
 		if (!inst) {
 			scenario_locate_error(s, where, error);
@@ -597,6 +705,32 @@ static void mem_metrics(struct run_output *o, struct world *w, guint v, const ch
 }
 
 /*
+ * The sampler's series of VM v (scope vm:NAME), one row per interval at its start (t from the
+ * start of the run, the first at the warm-up): page_faults_interval, the major faults taken in
+ * the interval (VMs with a working set), and remote_memory_share_interval, the remote-memory time
+ * over the guest run time in the interval (0 without run time; hosts of several NUMA nodes).
+ * The last interval ends with the run; the rows of page faults add up to the total page_faults.
+ */
+static void interval_series(struct run_output *o, struct world *w, guint v, const char *scope, sim_time_t warmup)
+{
+	struct sampler *sp = w->sampler;
+	if (!sp)
+		return;
+	GArray *pts = sp->per_vm[v];
+	bool faults = gos_paging_possible(w->kernels->pdata[v]), remote = hw_nnodes(w->host) > 1;
+	struct mem_sample prev = {warmup, 0, 0, 0};
+	for (guint i = 0; i < pts->len; i++) {
+		const struct mem_sample *m = &g_array_index(pts, struct mem_sample, i);
+		sim_time_t run = m->guest_run - prev.guest_run;
+		if (faults)
+			put_point(o, scope, "page_faults_interval", prev.t, (double)(m->faults - prev.faults));
+		if (remote)
+			put_point(o, scope, "remote_memory_share_interval", prev.t, run ? (m->remote_ps - prev.remote_ps) / (double)run : 0);
+		prev = *m;
+	}
+}
+
+/*
  * Paravirt CPUs (docs/paravirt.md), scope vm:NAME: the guest's counters, and the vCPUs in use as
  * timeseries rows `vcpus_in_use` over the measured span: the value in force at the warm-up (at t =
  * warm-up), then each change after it (several at one instant: the last).
@@ -727,6 +861,7 @@ static void vm_metrics(struct run_output *o, struct world *w, guint v, double sp
 	put(o, scope, "tlb_shootdowns", (double)ks.shootdowns, "count");
 	put(o, scope, "remote_memory_ns", ks.remote_memory_ps / 1e3, "ns");
 	put(o, scope, "remote_memory_share", c.guest_run ? ks.remote_memory_ps / (double)c.guest_run : 0, "");
+	interval_series(o, w, v, scope, warmup);
 	put_hist_ns(o, scope, "tlb_shootdown_latency", ks.shootdown_latency);
 	sim_time_t vis = 0;
 	uint64_t cs = 0, ipis = 0;
@@ -833,7 +968,10 @@ static void run_world(struct world *w, const struct scenario *s, struct progress
 {
 	struct sim_run_params rp = {.end = s->warmup + s->duration, .warmup = s->warmup,
 				    .monitor = pm->fn ? &pm->mon : NULL};
+	sampler_attach(w, s);
 	sim_run(w->sim, &rp);
+	if (w->sampler)
+		sample_now(w->sampler); /* the last interval ends with the run */
 	out->events += sim_events(w->sim);
 	out->digest = out->digest * 1099511628211ull ^ sim_digest(w->sim);
 	pm->events_before += sim_events(w->sim);

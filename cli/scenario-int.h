@@ -21,6 +21,7 @@ struct ctx {
 	const char *path;
 	char *text;
 	GHashTable *pos;                  /* NULL before the JSON parsed: messages then have no LINE:COL */
+	const char *prefix;               /* where the scenario sits in the file ("" or a sweep's "/base") */
 	GError **error;
 };
 

@@ -134,7 +134,9 @@ static const struct param guest_keys[] = {
 	{"tickless", PARAM_BOOL, "true", 0, 0, NULL, NULL, "idle vCPUs stop their tick (NO_HZ_IDLE)", NULL, 0},
 	{"halt_poll", PARAM_TIME, "0", 0, 1e9, NULL, "ns", "idle polling before HLT (guest haltpoll; 0 = off)", NULL, 0},
 	{"threads_per_core", PARAM_INT, "1", 1, 8, NULL, NULL, "guest-visible SMT siblings", NULL, 0},
-	{"numa_nodes", PARAM_INT, "1", 1, 64, NULL, NULL, "guest-visible NUMA nodes (must divide the vCPUs)", NULL, 0},
+	{"numa_nodes", PARAM_INT, "1", 1, 64, NULL, NULL,
+	 "guest-visible NUMA nodes (must divide the vCPUs): each node's memory whole on one host node by memory_placement, "
+	 "its vCPUs prefer that node's LPs; 1 with dynamic memory (docs/memory.md Virtual NUMA)", NULL, 0},
 	{"base_slice", PARAM_TIME, "0", 0, 1e10, NULL, "ns", "0: 0.7 ms x (1 + log2 min(vcpus, 8))", NULL, 0},
 	{"wakeup_granularity", PARAM_TIME, "0", 0, 1e10, NULL, "ns", "0: 1 ms x (1 + log2 min(vcpus, 8))", NULL, 0},
 	{"migration_cost", PARAM_TIME, "\"500us\"", 0, 1e10, NULL, "ns", "cache-hot threshold for balancing", NULL, 0},
@@ -171,10 +173,29 @@ static const struct param dm_keys[] = {
 	{NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
 };
 
+/* A step of a working set that changes in time. */
+static const struct param ws_step_keys[] = {
+	{"at", PARAM_TIME, NULL, 0, 1e16, NULL, "ns", "from this time on (from the start of the run)", NULL, 0},
+	{"size", PARAM_BYTES, NULL, 0, 1.2e15, NULL, "bytes", "the working set until the next step", NULL, 0},
+	{NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
+};
+
 /* Keys every workload kind takes besides its own (check_workload, the runner). */
 static const struct param wl_common_keys[] = {
-	{"working_set", PARAM_BYTES, "0", 0, 1.2e15, NULL, "bytes",
-	 "memory the workload commits: adds to the guest's demand under dynamic memory (docs/memory.md)", NULL, 0},
+	{"working_set", PARAM_ANY, "0", 0, 0, NULL, "bytes",
+	 "memory the workload commits (adds to the guest's demand; paging when it exceeds the memory): a size, or "
+	 "steps [{\"at\": TIME, \"size\": SIZE}, ...] in increasing time order (0 before the first); "
+	 "some kinds derive one when none is given (docs/memory.md)", ws_step_keys, 0},
+	{NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
+};
+
+/* The two forms of working_set, checked by the form found (check_workload). */
+static const struct param ws_size_key[] = {
+	{"working_set", PARAM_BYTES, NULL, 0, 1.2e15, NULL, "bytes", NULL, NULL, 0},
+	{NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
+};
+static const struct param ws_steps_key[] = {
+	{"working_set", PARAM_ARRAY, NULL, 0, 0, NULL, NULL, NULL, ws_step_keys, 0},
 	{NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
 };
 
@@ -220,6 +241,9 @@ static const struct param action_keys[] = {
 static const struct param run_keys[] = {
 	{"duration", PARAM_TIME, "\"10s\"", 1000, 1e16, NULL, "ns", "simulated time measured (after the warm-up)", NULL, 0},
 	{"warmup", PARAM_TIME, "\"0s\"", 0, 1e16, NULL, "ns", "simulated time before statistics start", NULL, 0},
+	{"sample_interval", PARAM_TIME, "null", 1000, 1e16, NULL, "ns",
+	 "the per-interval memory series (page_faults_interval, remote_memory_share_interval; docs/memory.md): one row "
+	 "per interval from the warm-up on (absent: 1 s)", NULL, 0},
 	{"seed", PARAM_INT, "1", 0, 9007199254740991.0, NULL, NULL, "master seed", NULL, 0},
 	{"replications", PARAM_INT, "1", 1, 10000, NULL, NULL, "independent runs (seeds derived from the master)", NULL, 0},
 	{"baseline", PARAM_ENUM, "\"bare_metal\"", 0, 0, "bare_metal|none", NULL, "also run the bare-metal twin", NULL, 0},
@@ -285,6 +309,13 @@ static bool find_place(const struct ctx *c, const char *pointer, unsigned *line,
 	return jsonpos_find(c->pos, c->text, pointer, line, col);
 }
 
+/* The pointer as the file knows it: prefixed with where the scenario sits ("/base/vms/0"). */
+static const char *in_file(const struct ctx *c, const char *pointer, char **owned)
+{
+	*owned = c->prefix && *c->prefix ? g_strconcat(c->prefix, pointer, NULL) : NULL;
+	return *owned ? *owned : pointer;
+}
+
 void *fail_at(struct ctx *c, const char *pointer, const char *fmt, ...)
 {
 	va_list ap;
@@ -292,11 +323,14 @@ void *fail_at(struct ctx *c, const char *pointer, const char *fmt, ...)
 	char *msg = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
 	unsigned line = 0, col = 0;
+	char *owned;
+	pointer = in_file(c, pointer, &owned);
 	if (c->pos && find_place(c, pointer, &line, &col))
 		g_set_error(c->error, scenario_error_quark(), 2, "%s:%u:%u: %s: %s", c->path, line, col,
 			    pointer[0] ? pointer : "/", msg);
 	else
 		g_set_error(c->error, scenario_error_quark(), 2, "%s: %s: %s", c->path, pointer[0] ? pointer : "/", msg);
+	g_free(owned);
 	g_free(msg);
 	return NULL;
 }
@@ -307,7 +341,7 @@ void scenario_locate_error(const struct scenario *s, const char *pointer, GError
 		return;
 	GError *old = *error;
 	*error = NULL;
-	struct ctx c = {.path = s->path, .text = s->text, .pos = s->pos, .error = error};
+	struct ctx c = {.path = s->path, .text = s->text, .pos = s->pos, .prefix = s->prefix, .error = error};
 	fail_at(&c, pointer, "%s", old->message);
 	g_error_free(old);
 }
@@ -389,6 +423,31 @@ static bool apply_set(cJSON *root, const char *set, GError **error)
 
 /* ---- checking the parts the tables leave to us ---- */
 
+/* working_set as steps: at least one, in increasing time order. */
+static bool check_ws_steps(struct ctx *c, const cJSON *ws, const char *ptr)
+{
+	if (!cJSON_IsArray(ws))
+		return true;
+	char *wp = g_strdup_printf("%s/working_set", ptr);
+	bool ok = cJSON_GetArraySize(ws) > 0 ||
+		  fail_at(c, wp, "expected a size, or at least one step {\"at\": TIME, \"size\": SIZE}") != NULL;
+	sim_time_t prev = 0;
+	int i = 0;
+	for (const cJSON *st = ws->child; ok && st; st = st->next, i++) {
+		sim_time_t at = param_time(st, "at");
+		if (i > 0 && at <= prev) {
+			char *p = g_strdup_printf("%s/%d/at", wp, i);
+			fail_at(c, p, "steps must be in increasing time order: %.9g s is not after the previous step's %.9g s",
+				(double)at / SIM_PS_PER_S, (double)prev / SIM_PS_PER_S);
+			g_free(p);
+			ok = false;
+		}
+		prev = at;
+	}
+	g_free(wp);
+	return ok;
+}
+
 static bool check_workload(struct ctx *c, cJSON *w, const char *ptr)
 {
 	if (!cJSON_IsObject(w))
@@ -415,7 +474,8 @@ static bool check_workload(struct ctx *c, cJSON *w, const char *ptr)
 	if (ws)
 		cJSON_AddItemToObject(common, "working_set", ws);
 	struct param_error pe = {0};
-	bool ok = param_resolve(k->params, w, ptr, &pe) && (!ws || param_resolve(wl_common_keys, common, ptr, &pe));
+	bool ok = param_resolve(k->params, w, ptr, &pe) && (!ws || param_resolve(wl_common_keys, common, ptr, &pe)) &&
+		  (!ws || param_resolve(cJSON_IsArray(ws) ? ws_steps_key : ws_size_key, common, ptr, &pe));
 	cJSON_AddItemToObject(w, "kind", kind);
 	if (ws)
 		cJSON_AddItemToObject(w, "working_set", cJSON_DetachItemFromObjectCaseSensitive(common, "working_set"));
@@ -424,7 +484,7 @@ static bool check_workload(struct ctx *c, cJSON *w, const char *ptr)
 		fail_at(c, pe.pointer, "%s", pe.message);
 		param_error_clear(&pe);
 	}
-	return ok;
+	return ok && (!ws || check_ws_steps(c, ws, ptr));
 }
 
 /* fail_at(ptr + "/" + rel) */
@@ -495,6 +555,11 @@ static bool check_vm_extras(struct ctx *c, cJSON *vm, const char *ptr, const cJS
 		g_free(p);
 		return false;
 	}
+	int64_t vnodes = param_int(obj(vm, "guest"), "numa_nodes");
+	if (param_bool(dm, "enabled") && vnodes > 1) /* REFERENCE 6: a DM VM has one virtual NUMA node */
+		return fail_below(c, ptr, "guest/numa_nodes",
+				  "a VM with dynamic memory has one virtual NUMA node (Hyper-V), got %" G_GINT64_FORMAT
+				  " (disable dynamic_memory or set numa_nodes 1)", vnodes);
 	cJSON *one = cJSON_GetObjectItemCaseSensitive(vm, "workload");
 	cJSON *many = cJSON_GetObjectItemCaseSensitive(vm, "workloads");
 	if (one && many) {
@@ -883,10 +948,28 @@ static char *read_file(struct ctx *c)
 	return text;
 }
 
+/* Detaches the object at a top-level key ("/base") of root for loading; NULL with an error if none. */
+static cJSON *take_at(struct ctx *c, cJSON *root, const char *prefix)
+{
+	cJSON *sub = cJSON_DetachItemFromObjectCaseSensitive(root, prefix + 1);
+	if (!cJSON_IsObject(sub)) {
+		cJSON_Delete(sub);
+		c->prefix = "";
+		fail_at(c, prefix, "expected a scenario object");
+	}
+	return cJSON_IsObject(sub) ? sub : NULL;
+}
+
 struct scenario *scenario_load(const char *path, const char *const *sets, GError **error)
 {
+	return scenario_load_at(path, "", sets, error);
+}
+
+struct scenario *scenario_load_at(const char *path, const char *prefix, const char *const *sets, GError **error)
+{
 	costs_tables_init();
-	struct ctx c = {.path = path, .error = error};
+	g_return_val_if_fail(prefix[0] == '\0' || (prefix[0] == '/' && !strchr(prefix + 1, '/')), NULL);
+	struct ctx c = {.path = path, .prefix = prefix, .error = error};
 	c.text = read_file(&c);
 	if (!c.text)
 		return NULL;
@@ -900,8 +983,19 @@ struct scenario *scenario_load(const char *path, const char *const *sets, GError
 		return NULL;
 	}
 	c.pos = jsonpos_index(c.text);
+	if (*prefix) {
+		cJSON *sub = take_at(&c, root, prefix);
+		cJSON_Delete(root);
+		root = sub;
+		if (!root) {
+			g_hash_table_destroy(c.pos);
+			g_free(c.text);
+			return NULL;
+		}
+	}
 	struct scenario *s = g_new0(struct scenario, 1);
 	s->path = g_strdup(path);
+	s->prefix = g_strdup(prefix);
 	s->vms = g_ptr_array_new_with_free_func((GDestroyNotify)vm_free);
 	s->host_devices = g_ptr_array_new_with_free_func(g_free);
 	s->timeline = g_array_new(FALSE, TRUE, sizeof(struct scn_action));
@@ -982,6 +1076,7 @@ void scenario_free(struct scenario *s)
 	g_free(s->name);
 	g_free(s->description);
 	g_free(s->path);
+	g_free(s->prefix);
 	g_free(s);
 }
 

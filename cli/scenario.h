@@ -74,6 +74,7 @@ struct scenario {
 	bool baseline;                    /* run the bare-metal twin */
 	char *text;                       /* the file, and where its values are (for messages) */
 	GHashTable *pos;
+	char *prefix;                     /* the scenario's place in the file: "" or a sweep's "/base" */
 };
 
 /*
@@ -81,6 +82,12 @@ struct scenario {
  * terminated, may be NULL) and checks everything. NULL with an error naming the place.
  */
 struct scenario *scenario_load(const char *path, const char *const *sets, GError **error);
+/*
+ * scenario_load of the object at `prefix` ("/base": a sweep's inline scenario) inside the JSON
+ * file `path`; messages name the file and the full pointer (/base/vms/0/...), and relative paths
+ * (workload files) are relative to the file.
+ */
+struct scenario *scenario_load_at(const char *path, const char *prefix, const char *const *sets, GError **error);
 void scenario_free(struct scenario *s);
 /*
  * Turns *error (the models refusing a configuration) into a scenario error (exit status 2) that

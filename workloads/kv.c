@@ -13,6 +13,9 @@
  *        insert 5 (a scan reads `scan_length` records from a zipfian start), f read 50 /
  *        read-modify-write 50. Inserts append keys records, records + 1, ... (the record count
  *        grows; the zipfian's zeta is extended).
+ * Working set: without a `working_set` key, the store's records: records x value_size in memory
+ *        (no disk), or the cached share records x value_size x (1 - cache_miss) with a disk (the
+ *        rest is read from it), as loaded at creation (inserts do not grow it).
  * Sizes: the peer's requests and responses have one size per connection (net.h), the mean over the
  *        mix: request = key_size + value_size per record written, response = key_size +
  *        value_size per record read.
@@ -258,6 +261,13 @@ static void mean_sizes(struct kv *wl, uint64_t key_size)
 	wl->response = MAX((uint64_t)(resp + 0.5), 1);
 }
 
+/* The derived working set (see the top of this file). */
+static uint64_t kv_working_set(const struct kv *wl, uint64_t value_size)
+{
+	double bytes = (double)wl->records * (double)value_size;
+	return (uint64_t)(wl->disk ? bytes * (1.0 - wl->cache_miss) : bytes);
+}
+
 static void *kv_create(const struct wl_env *env, const cJSON *params, GError **error)
 {
 	struct kv *wl = g_new0(struct kv, 1);
@@ -333,6 +343,8 @@ static void *kv_create(const struct wl_env *env, const cJSON *params, GError **e
 		}
 		s->slot = wl_meter_task(&wl->meter, t);
 	}
+	if (!cJSON_GetObjectItemCaseSensitive(params, "working_set")) /* given: the runner adds it */
+		gos_add_working_set(env->k, kv_working_set(wl, param_bytes(params, "value_size")));
 	return wl;
 }
 

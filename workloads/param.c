@@ -416,7 +416,8 @@ static void doc_rows(GString *out, const struct param *table, const char *pointe
 			g_string_append_printf(out, "%g..%g", p->min, p->max);
 		g_string_append_printf(out, " | %s | %s |\n", p->unit ? p->unit : "", p->doc ? p->doc : "");
 		if (p->fields) {
-			char *sub = p->type == PARAM_ARRAY ? param_pointer_child(ptr, "*") : g_strdup(ptr);
+			/* PARAM_ANY with fields: the fields of its array form (e.g. working_set's steps) */
+			char *sub = p->type == PARAM_ARRAY || p->type == PARAM_ANY ? param_pointer_child(ptr, "*") : g_strdup(ptr);
 			g_ptr_array_add(nested, sub);
 			g_ptr_array_add(nested, (gpointer)p->fields);
 		}

@@ -66,6 +66,7 @@ struct rt_thread {
 	sim_time_t t_first;       /* the start plus its delay: where its timers count from */
 	sim_time_t pass_start, ev_start;
 	uint64_t io_left;         /* bytes of the iorun in progress */
+	uint64_t working_set;     /* bytes it commits now (its phase's working_set; hvsim's extension) */
 	struct io_disk_io io;
 	struct rt_timer *timers;  /* its own "unique" timers, indexed like the model's */
 	uint32_t *held;           /* mutexes it holds, in the order it took them */
@@ -92,6 +93,7 @@ struct rtapp_wl {
 	struct rt_thread *threads;
 	uint32_t nthreads;
 	bool stopped;
+	bool working_sets;        /* some phase gives a working_set: the threads declare theirs */
 	rtapp_trace_fn trace;
 	void *trace_arg;
 };
@@ -353,10 +355,18 @@ static void pass_done(struct rt_thread *th, sim_time_t now)
 		th->state = TH_STOPPING;
 }
 
+/* The thread's share of the guest's demand becomes `bytes` (a phase began, or it exits). */
+static void set_working_set(struct rt_thread *th, struct gos_task *t, uint64_t bytes)
+{
+	if (!th->wl->working_sets)
+		return;
+	gos_change_working_set(gos_task_kernel(t), th->working_set, bytes);
+	th->working_set = bytes;
+}
+
 /* Task body: the delay, then the events of its phases in order, then exit. */
 static void thread_next(struct gos_task *t, void *arg, struct gos_op *op)
 {
-	(void)t;
 	struct rt_thread *th = arg;
 	struct rtapp_wl *wl = th->wl;
 	sim_time_t now = sim_now(wl->sim);
@@ -374,9 +384,11 @@ static void thread_next(struct gos_task *t, void *arg, struct gos_op *op)
 				th->state = TH_STOPPING; /* at an event boundary, as rt-app */
 				continue;
 			}
-			if (th->ev == 0 && th->sub == 0)
-				th->pass_start = now;
 			const struct rtapp_phase *ph = &th->def->phases[th->phase];
+			if (th->ev == 0 && th->sub == 0) {
+				th->pass_start = now;
+				set_working_set(th, t, ph->has_working_set ? ph->working_set : 0);
+			}
 			const struct rtapp_event *ev = &ph->events[th->ev];
 			if (th->sub == 0)
 				th->ev_start = now;
@@ -395,6 +407,7 @@ static void thread_next(struct gos_task *t, void *arg, struct gos_op *op)
 				return;
 			}
 			th->state = TH_EXITED;
+			set_working_set(th, t, 0);
 			*op = (struct gos_op){.kind = GOS_OP_EXIT};
 			return;
 		case TH_EXITED:
@@ -585,6 +598,11 @@ static void *rt_create(const struct wl_env *env, const cJSON *params, GError **e
 	const struct rtapp_model *m = wl->m;
 	struct sim *sim = gos_sim(env->k);
 	wl->sim = sim;
+	for (uint32_t i = 0; i < m->ntasks; i++)
+		for (uint32_t j = 0; j < m->tasks[i].nphases; j++)
+			wl->working_sets |= m->tasks[i].phases[j].has_working_set;
+	if (wl->working_sets) /* declared from the start (0 until a phase commits some): paging is reported */
+		gos_change_working_set(env->k, 0, 0);
 	wl->khz = env->khz;
 	wl->instant_cycles = gos_config(env->k)->cost_ns[GOS_COST_LOCK] * env->khz / 1000000;
 	wl->chunk_cycles = RUNTIME_CHUNK_US * env->khz / 1000;

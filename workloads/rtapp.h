@@ -50,6 +50,8 @@ struct rtapp_event {
 struct rtapp_phase {
 	char *name;       /* the key in "phases" (the task's name when it has none) */
 	int64_t loop;     /* passes; -1 = for ever */
+	uint64_t working_set; /* hvsim's extension: bytes each instance commits while in the phase */
+	bool has_working_set; /* given (on the phase, or on its task as the default) */
 	struct rtapp_event *events;
 	uint32_t nevents;
 };

@@ -77,7 +77,7 @@ static const struct param known_keys[] = {
 	{.name = "unlock"},  {.name = "wait"},    {.name = "signal"},   {.name = "broad"},   {.name = "sync"},
 	{.name = "barrier"}, {.name = "suspend"}, {.name = "resume"},   {.name = "yield"},   {.name = "iorun"},
 	{.name = "mem"},     {.name = "loop"},    {.name = "cpus"},     {.name = "policy"},  {.name = "priority"},
-	{.name = "phases"},  {.name = "instance"}, {.name = "delay"},   {0},
+	{.name = "phases"},  {.name = "instance"}, {.name = "delay"},   {.name = "working_set"}, {0},
 };
 
 struct parser {
@@ -123,6 +123,26 @@ static bool read_int(struct parser *p, const cJSON *v, const char *path, int64_t
 	fail(p, path, "expected an integer in %" PRId64 "..%" PRId64 ", got %s", min, max, s);
 	g_free(s);
 	return false;
+}
+
+/*
+ * hvsim's working_set key of a phase (or of a task: the default of its phases): a size such as
+ * "512MiB" or integer bytes. Absent: *given stays false.
+ */
+static bool read_working_set(struct parser *p, const cJSON *v, const char *path, uint64_t *out, bool *given)
+{
+	if (!v)
+		return true;
+	char *cp = param_pointer_child(path, "working_set");
+	bool ok = param_parse_bytes(v, out) && *out <= UINT64_C(1200000000000000);
+	if (!ok) {
+		char *s = json_text(v);
+		fail(p, cp, "expected a size such as \"512MiB\" or integer bytes (at most 1.2e15), got %s", s);
+		g_free(s);
+	}
+	g_free(cp);
+	*given = ok;
+	return ok;
 }
 
 static bool read_string(struct parser *p, const cJSON *v, const char *path, const char **out)
@@ -398,6 +418,7 @@ static char *cpus_text(const GArray *a)
 /* What a task or phase object says besides its events. */
 struct props {
 	const cJSON *loop, *cpus, *policy, *priority;
+	const cJSON *working_set;               /* hvsim's extension: memory the phase commits */
 	const cJSON *instance, *delay, *phases; /* tasks only */
 	const char *loop_key;                   /* for messages */
 };
@@ -431,14 +452,16 @@ static bool classify(struct parser *p, const cJSON *obj, const char *path, bool 
 			slot = &pr->policy;
 		} else if (strcmp(k, "priority") == 0) {
 			slot = &pr->priority;
+		} else if (strcmp(k, "working_set") == 0) {
+			slot = &pr->working_set;
 		} else if (strcmp(k, "instance") == 0 || strcmp(k, "delay") == 0 || strcmp(k, "phases") == 0) {
 			if (!is_task)
 				ok = fail(p, cp, "'%s' is a key of a task, not of a phase", k);
 			else
 				slot = k[0] == 'i' ? &pr->instance : k[0] == 'd' ? &pr->delay : &pr->phases;
 		} else {
-			ok = unknown_key(p, cp, k, is_task ? "instance, delay, loop, phases, cpus, policy, priority"
-							   : "loop, cpus, policy, priority");
+			ok = unknown_key(p, cp, k, is_task ? "instance, delay, loop, phases, cpus, policy, priority, working_set"
+							   : "loop, cpus, policy, priority, working_set");
 		}
 		if (ok && slot) {
 			if (*slot)
@@ -530,6 +553,8 @@ static bool parse_phase(struct parser *p, const char *task, const cJSON *obj, co
 		if (!ok)
 			return false;
 	}
+	if (!read_working_set(p, pr.working_set, path, &ph->working_set, &ph->has_working_set))
+		return false;
 	/* affinity: the phase's cpus, else the task's (rt-app sets it again at every phase) */
 	GArray *own = NULL;
 	if (pr.cpus) {
@@ -676,7 +701,10 @@ static bool parse_task(struct parser *p, const char *name, const cJSON *obj, str
 		g_free(cp);
 	}
 	struct task_ctx tc = {0};
-	bool given = false;
+	bool given = false, ws_given = false;
+	uint64_t ws = 0;
+	if (ok)
+		ok = read_working_set(p, pr.working_set, path, &ws, &ws_given);
 	if (ok)
 		ok = sched_nice(p, &pr, path, &tc.nice, &given);
 	if (ok && pr.cpus) {
@@ -726,6 +754,9 @@ static bool parse_task(struct parser *p, const char *name, const cJSON *obj, str
 		if (ok)
 			ok = parse_events(p, name, obj, path, nevents, ph);
 	}
+	for (uint32_t i = 0; ok && ws_given && i < t->nphases; i++) /* the task's working_set: its phases' default */
+		if (!t->phases[i].has_working_set)
+			t->phases[i].working_set = ws, t->phases[i].has_working_set = true;
 	if (ok && tc.cpus) {
 		t->ncpus = tc.cpus->len;
 		t->cpus = g_memdup2(tc.cpus->data, tc.cpus->len * sizeof(uint32_t));

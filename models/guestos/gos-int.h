@@ -93,6 +93,7 @@ struct gos_task {
 	uint32_t pf_due;            /* faults still to take before held_op */
 	bool pf_held;               /* held_op is the program's op, to start after the faults */
 	struct gos_op held_op;
+	int32_t mem_node;           /* guest NUMA node holding its memory (first touch; -1: not yet) */
 };
 
 /* One pending IPI to send from this vCPU. */
@@ -205,7 +206,9 @@ struct gos_kernel {
 		sim_timer_t timer;
 		char *name;
 		bool enabled;
-		uint64_t assigned, working_sets;
+		uint64_t assigned, working_sets; /* working_sets: the workloads' current sum */
+		bool declared;          /* a workload declared a working set (even one now 0) */
+		GPtrArray *schedules;   /* struct ws_schedule *, owned: working sets that follow steps */
 		uint64_t balloon_asked, balloon_working; /* requested, being returned by vCPU 0 */
 		unsigned vector;        /* the DM channel's interrupt */
 		void (*on_change)(void *arg, sim_time_t t, uint64_t assigned, uint64_t demand);

@@ -315,6 +315,17 @@ void gos_pv_on_change(struct gos_kernel *k, void (*fn)(void *arg, sim_time_t t, 
 void gos_memory(const struct gos_kernel *k, uint64_t *assigned, uint64_t *demand);
 /* A workload's working set joins the kernel's demand (bytes; before or during the run). */
 void gos_add_working_set(struct gos_kernel *k, uint64_t bytes);
+/* A workload's working set changes from `from` to `to` bytes (it keeps its own current value; the
+   kernel's demand is the sum). Also declares one (paging may happen) when both are 0. */
+void gos_change_working_set(struct gos_kernel *k, uint64_t from, uint64_t to);
+/* A working set that follows steps: `size` bytes from `at` (from the start of the run) until the
+   next step, 0 before the first. Steps in increasing time order (copied); those due now apply at
+   once, the others when due (a timer entity "vm:NAME/wset:I"). */
+struct gos_ws_step {
+	sim_time_t at;
+	uint64_t size;
+};
+void gos_working_set_schedule(struct gos_kernel *k, const struct gos_ws_step *steps, uint32_t n);
 /* Called on each change of the assigned memory or the demand (t: time; for time series). One per kernel. */
 void gos_memory_on_change(struct gos_kernel *k, void (*fn)(void *arg, sim_time_t t, uint64_t assigned, uint64_t demand),
 			  void *arg);

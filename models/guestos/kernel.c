@@ -507,7 +507,9 @@ struct gos_kernel *gos_new(struct hv *hv, const struct hv_partition_config *part
 	k->scratch = g_ptr_array_new();
 	k->locks = g_ptr_array_new_with_free_func((GDestroyNotify)gos_lock_free);
 	gos_stats_init(k);
-	k->part = hv_partition_add(hv, part, &partition_ops, k, error);
+	struct hv_partition_config pc = *part;
+	pc.vnuma_nodes = cfg->numa_nodes; /* its virtual nodes' memory on host nodes (docs/memory.md) */
+	k->part = hv_partition_add(hv, &pc, &partition_ops, k, error);
 	if (!k->part) {
 		gos_free(k);
 		return NULL;

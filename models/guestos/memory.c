@@ -12,6 +12,10 @@
  *       with probability f, counted in expectation per task (a fractional carry, no RNG). Each
  *       fault costs page_fault (kernel work) and a page read from the swap device (gos_set_swap)
  *       or, without one, a swap_latency sleep; task.c runs them before the compute op.
+ * Working sets change: a workload's share of the demand may follow a schedule of steps (its
+ *       `working_set` as a list; one timer entity per schedule) or be changed by the workload
+ *       itself (rt-app phases, gos_change_working_set); the demand, the reports and the paging
+ *       shortfall read the current sum.
  * Simplification: every task of the kernel pages alike (not only the working set's owner);
  *       resident memory is a number, no page is tracked.
  */
@@ -22,7 +26,18 @@
 #define REPORT_PERIOD SIM_PS_PER_S   /* "post information on the memory pressure every second" [S] */
 #define UNIT (UINT64_C(2) << 20)    /* PAGES_IN_2M */
 
-enum { MEM_EV_REPORT = 1 };
+enum { MEM_EV_REPORT = 1, MEM_EV_WS_STEP };
+
+/* A workload's working set that follows steps in time (gos_working_set_schedule). */
+struct ws_schedule {
+	struct sim_entity ent;      /* "vm:NAME/wset:I": the next step's timer */
+	sim_timer_t timer;
+	struct gos_kernel *k;
+	char *name;
+	struct gos_ws_step *steps;  /* copied, in increasing time order */
+	uint32_t nsteps, next;      /* next: the step the timer waits for */
+	uint64_t current;           /* bytes it adds to the demand now */
+};
 
 static uint64_t demand_of(const struct gos_kernel *k) { return k->cfg.memory.base + k->mem.working_sets; }
 
@@ -94,7 +109,18 @@ void gos_mem_init(struct gos_kernel *k, const struct hv_partition_config *part)
 	sim_timer_arm(k->sim, &k->mem.timer, sim_now(k->sim) + k->cfg.memory.report_delay);
 }
 
-void gos_mem_fini(struct gos_kernel *k) { g_free(k->mem.name); }
+void gos_mem_fini(struct gos_kernel *k)
+{
+	g_free(k->mem.name);
+	for (guint i = 0; k->mem.schedules && i < k->mem.schedules->len; i++) {
+		struct ws_schedule *ws = k->mem.schedules->pdata[i];
+		g_free(ws->steps);
+		g_free(ws->name);
+		g_free(ws);
+	}
+	if (k->mem.schedules)
+		g_ptr_array_free(k->mem.schedules, TRUE);
+}
 
 void gos_memory(const struct gos_kernel *k, uint64_t *assigned, uint64_t *demand)
 {
@@ -102,12 +128,55 @@ void gos_memory(const struct gos_kernel *k, uint64_t *assigned, uint64_t *demand
 	*demand = demand_of(k);
 }
 
-void gos_add_working_set(struct gos_kernel *k, uint64_t bytes)
+void gos_add_working_set(struct gos_kernel *k, uint64_t bytes) { gos_change_working_set(k, 0, bytes); }
+
+void gos_change_working_set(struct gos_kernel *k, uint64_t from, uint64_t to)
 {
-	if (!bytes)
+	SIM_ASSERT(k->sim, k->mem.working_sets >= from);
+	k->mem.declared = true;
+	if (from == to)
 		return;
-	k->mem.working_sets += bytes;
+	k->mem.working_sets = k->mem.working_sets - from + to;
 	notify(k);
+}
+
+/* Applies every step due by now, then waits for the next one. */
+static void ws_apply_due(struct ws_schedule *ws)
+{
+	sim_time_t now = sim_now(ws->k->sim);
+	uint64_t size = ws->current;
+	while (ws->next < ws->nsteps && ws->steps[ws->next].at <= now)
+		size = ws->steps[ws->next++].size;
+	gos_change_working_set(ws->k, ws->current, size);
+	ws->current = size;
+	if (ws->next < ws->nsteps)
+		sim_timer_arm(ws->k->sim, &ws->timer, ws->steps[ws->next].at);
+}
+
+static void ws_event(struct sim_entity *ent, unsigned kind, const union sim_payload *pl)
+{
+	(void)kind, (void)pl;
+	ws_apply_due(sim_container_of(ent, struct ws_schedule, ent));
+}
+
+static const struct sim_entity_ops ws_ops = {.kind = "gos-working-set", .event = ws_event};
+
+void gos_working_set_schedule(struct gos_kernel *k, const struct gos_ws_step *steps, uint32_t n)
+{
+	g_return_if_fail(n > 0);
+	for (uint32_t i = 1; i < n; i++)
+		g_return_if_fail(steps[i].at > steps[i - 1].at);
+	if (!k->mem.schedules)
+		k->mem.schedules = g_ptr_array_new();
+	struct ws_schedule *ws = g_new0(struct ws_schedule, 1);
+	ws->k = k;
+	ws->steps = g_memdup2(steps, n * sizeof *steps);
+	ws->nsteps = n;
+	ws->name = g_strdup_printf("%s/wset:%u", k->name, k->mem.schedules->len);
+	g_ptr_array_add(k->mem.schedules, ws);
+	sim_entity_add(k->sim, &ws->ent, &ws_ops, ws->name);
+	sim_timer_init(&ws->timer, &ws->ent, MEM_EV_WS_STEP);
+	ws_apply_due(ws); /* the steps due at creation (at 0) apply now: the first report sees them */
 }
 
 void gos_memory_on_change(struct gos_kernel *k, void (*fn)(void *arg, sim_time_t t, uint64_t assigned, uint64_t demand),
@@ -125,7 +194,7 @@ void gos_set_swap(struct gos_kernel *k, void (*fill_op)(void *ctx, struct gos_ta
 	k->mem.swap_ctx = ctx;
 }
 
-bool gos_paging_possible(const struct gos_kernel *k) { return k->mem.working_sets > 0; }
+bool gos_paging_possible(const struct gos_kernel *k) { return k->mem.declared; }
 
 void gos_paging_stats(const struct gos_kernel *k, struct gos_paging_stats *out)
 {

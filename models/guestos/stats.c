@@ -69,15 +69,17 @@ void gos_cpu_stats(const struct gos_kernel *k, uint32_t cpu, struct gos_cpu_stat
 	out->steal_visible = visible_steal(c) - c->visible_steal_base;
 }
 
-/* Remote-memory time of every work the kernel runs: its tasks' compute, its vCPUs' kernel work and polls. */
+/* Remote-memory time of every work the kernel runs up to now (a running work's unsettled part
+   included): its tasks' compute, its vCPUs' kernel work and polls. */
 static double remote_total(const struct gos_kernel *k)
 {
+	sim_time_t now = gos_now(k);
 	double r = 0;
 	for (guint i = 0; i < k->tasks->len; i++)
-		r += ((const struct gos_task *)k->tasks->pdata[i])->work.remote_ps;
+		r += hw_work_remote_ps(&((const struct gos_task *)k->tasks->pdata[i])->work, now);
 	for (guint i = 0; i < k->cpus->len; i++) {
 		const struct gos_cpu *c = k->cpus->pdata[i];
-		r += c->kwork.remote_ps + c->poll.remote_ps;
+		r += hw_work_remote_ps(&c->kwork, now) + hw_work_remote_ps(&c->poll, now);
 	}
 	return r;
 }

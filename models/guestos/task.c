@@ -184,6 +184,20 @@ static bool step_call(struct gos_cpu *c, struct gos_task *t)
 	return false;
 }
 
+/*
+ * Where t's memory lies: the VM's memory, or with guest NUMA nodes the memory of the node t first
+ * computed on (first touch: the kernel allocates a task's pages on the node it runs on, and they
+ * stay there if the balancer moves t to another node).
+ */
+static const double *task_memory(struct gos_task *t, const struct gos_cpu *c)
+{
+	if (t->k->cfg.numa_nodes < 2)
+		return hv_partition_mem_frac(t->k->part);
+	if (t->mem_node < 0)
+		t->mem_node = (int32_t)c->node;
+	return hv_partition_vnode_mem_frac(t->k->part, (uint32_t)t->mem_node);
+}
+
 /* Carries out the operation the program just gave; true when the vCPU is now busy. */
 static bool start_op(struct gos_cpu *c, struct gos_task *t)
 {
@@ -195,7 +209,7 @@ static bool start_op(struct gos_cpu *c, struct gos_task *t)
 		t->penalty = 0;
 		/* the workload's share, or the VM's memory_bound for compute that names none */
 		t->work.mem_share = op->mem_share > 0 ? op->mem_share : hv_partition_mem_share(k->part);
-		t->work.mem_frac = hv_partition_mem_frac(k->part);
+		t->work.mem_frac = task_memory(t, c);
 		t->phase = GOS_PH_COMPUTE;
 		return attach(c, t);
 	case GOS_OP_SLEEP:
@@ -352,6 +366,7 @@ struct gos_task *gos_task_new(struct gos_kernel *k, const struct gos_task_config
 		return NULL;
 	}
 	struct gos_task *t = g_new0(struct gos_task, 1);
+	t->mem_node = -1;
 	t->k = k;
 	t->id = k->tasks->len;
 	t->name = cfg->name ? g_strdup(cfg->name) : g_strdup_printf("task-%u", t->id);

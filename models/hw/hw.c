@@ -63,6 +63,13 @@ static void add_remote(struct hw_work *w, sim_time_t elapsed)
 		w->remote_ps += (double)elapsed * (1.0 - 1.0 / w->slow);
 }
 
+double hw_work_remote_ps(const struct hw_work *w, sim_time_t now)
+{
+	if (!w->lp || w->slow <= 1.0)
+		return w->remote_ps;
+	return w->remote_ps + (double)(now - w->since) * (1.0 - 1.0 / w->slow);
+}
+
 /* Subtracts the work done since the last settle. */
 static void settle(struct hw_lp *lp, struct hw_work *w)
 {

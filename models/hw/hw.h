@@ -119,6 +119,8 @@ bool hw_lp_sibling_busy(const struct hw_lp *lp);
  * d = sum_k frac[k] * distance(node, k).
  */
 double hw_numa_slowdown(const struct hw_host *h, uint32_t node, double mem_share, const double *frac);
+/* w's remote-memory time up to `now`: remote_ps plus, while it runs, the part not settled yet. */
+double hw_work_remote_ps(const struct hw_work *w, sim_time_t now);
 
 /* Puts the LP in category c from now on (settles the siblings' work if its busy state changes). */
 void hw_lp_set_cat(struct hw_lp *lp, enum hw_cat c);

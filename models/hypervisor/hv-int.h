@@ -38,6 +38,7 @@ struct hv_vp {
 	enum hv_after after;            /* while in an exit */
 	struct hv_lp *lp;               /* while RUNNING */
 	int32_t last_lp;                /* where it last ran (-1: never) */
+	uint32_t home_node;             /* the node it prefers: its virtual node's host node, else the partition's */
 	int32_t pinned_lp;              /* root VPs and `none`: the only LP it may use, else -1 */
 	bool spinning;
 	uint32_t pause_cycles;          /* the guest's spin loop: cycles between PAUSEs (vhw_spin_pause) */
@@ -84,6 +85,10 @@ struct hv_partition {
 	uint64_t memory;
 	uint32_t home_node;
 	double *mem_frac;               /* nnodes */
+	uint32_t nvnodes;               /* virtual NUMA nodes (1: none) */
+	uint32_t vcpus_per_vnode;       /* VP i is in virtual node min(i / this, nvnodes - 1) */
+	uint32_t *vnode_host;           /* nvnodes: the host node holding each virtual node's memory */
+	double *vnode_frac;             /* nvnodes x nnodes: each virtual node's memory per host node */
 	double mem_share;
 	uint64_t *affinity;             /* LP bitmap, or NULL = any */
 	GPtrArray *vps;                 /* struct hv_vp *, owned */

@@ -10,6 +10,9 @@
  *       (interleave) or in proportion to where its VPs are expected to run (follow). Without
  *       spanning a partition must fit one node (memory and VPs), all its memory is on that node
  *       whatever the placement, and its VPs run only on that node's LPs.
+ * Virtual NUMA (vnuma_nodes > 1): the memory is cut into one equal part per virtual node and
+ *       each part lies whole on one host node (place_vnodes); a VP prefers the host node of its
+ *       virtual node (vp->home_node) where every policy prefers the home node.
  */
 #include <math.h>
 #include <string.h>
@@ -115,6 +118,7 @@ static struct hv_vp *vp_new(struct hv_partition *p, uint32_t index)
 	vp->mode = HV_MODE_EXIT;
 	vp->last_lp = -1;
 	vp->pinned_lp = -1;
+	vp->home_node = p->nvnodes > 1 ? p->vnode_host[MIN(index / p->vcpus_per_vnode, p->nvnodes - 1)] : p->home_node;
 	vp->vruntime = hv->min_vruntime;
 	vp->throttle_link.data = vp;
 	vp->pause_cycles = 40;
@@ -153,7 +157,7 @@ struct hv_lp *hv_find_idle_lp(struct hv *hv, const struct hv_vp *vp, int32_t fir
 	for (uint32_t pass = 0; pass < 2; pass++)
 		for (uint32_t i = 0; i < hv->nlps; i++) {
 			struct hv_lp *lp = &hv->lps[i];
-			if ((pass == 0) != (lp->hw->node == vp->part->home_node))
+			if ((pass == 0) != (lp->hw->node == vp->home_node))
 				continue;
 			if (!lp->cur && !sim_timer_pending(&lp->kick_timer) && hv_vp_allowed(hv, vp, lp))
 				return lp;
@@ -172,6 +176,7 @@ static struct hv_partition *partition_new(struct hv *hv, const char *name, bool 
 	p->is_root = is_root;
 	p->vps = g_ptr_array_new();
 	p->mem_frac = g_new0(double, hv->nnodes);
+	p->nvnodes = 1;
 	g_ptr_array_add(hv->parts, p);
 	return p;
 }
@@ -182,6 +187,8 @@ static void partition_free(struct hv_partition *p)
 		g_free(p->vps->pdata[i]);
 	g_ptr_array_free(p->vps, TRUE);
 	g_free(p->mem_frac);
+	g_free(p->vnode_host);
+	g_free(p->vnode_frac);
 	g_free(p->affinity);
 	g_free(p->name);
 	g_free(p->backing.busy);
@@ -213,7 +220,16 @@ const char *hv_mem_placement_name(enum hv_mem_placement m)
  * id order (the LP add_vps pins it to); otherwise its home node's LPs, then the others, each in
  * id order (the order hv_find_idle_lp tries them, so where busy VPs spread).
  */
+static void follow_nodes(const struct hv *hv, const struct hv_partition *p, uint32_t nvps, uint32_t *node_of_vp,
+			 uint64_t *w);
 static void mem_follow(const struct hv *hv, const struct hv_partition *p, uint32_t nvps, uint64_t *w)
+{
+	follow_nodes(hv, p, nvps, NULL, w);
+}
+
+/* mem_follow's expected node of each VP (node_of_vp, may be NULL) and the count per node (w, may be NULL). */
+static void follow_nodes(const struct hv *hv, const struct hv_partition *p, uint32_t nvps, uint32_t *node_of_vp,
+			 uint64_t *w)
 {
 	uint32_t *lps = g_new(uint32_t, hv->nlps), n = 0;
 	for (uint32_t pass = 0; pass < 2; pass++)
@@ -223,8 +239,13 @@ static void mem_follow(const struct hv *hv, const struct hv_partition *p, uint32
 			if (!skip && may_use(p, i))
 				lps[n++] = i;
 		}
-	for (uint32_t i = 0; i < nvps && n > 0; i++)
-		w[hv->lps[lps[i % n]].hw->node]++;
+	for (uint32_t i = 0; i < nvps; i++) {
+		uint32_t node = n > 0 ? hv->lps[lps[i % n]].hw->node : p->home_node;
+		if (w && n > 0)
+			w[node]++;
+		if (node_of_vp)
+			node_of_vp[i] = node;
+	}
 	g_free(lps);
 }
 
@@ -273,6 +294,101 @@ static bool place_spread(struct hv *hv, struct hv_partition *p, const struct hv_
 	return ok;
 }
 
+/* The nodes p may use (an LP of them in its affinity), in id order; returns how many. */
+static uint32_t usable_nodes(const struct hv *hv, const struct hv_partition *p, uint32_t *out)
+{
+	uint32_t n = 0;
+	for (uint32_t node = 0; node < hv->nnodes; node++)
+		for (uint32_t i = 0; i < hv->nlps; i++)
+			if (hv->lps[i].hw->node == node && may_use(p, i)) {
+				out[n++] = node;
+				break;
+			}
+	return n;
+}
+
+/*
+ * The host node of virtual node v (`bytes` of memory; take[] holds what the earlier virtual nodes
+ * took): the home node without spanning; by placement node the home node if it has room, else the
+ * nearest node with room (lowest id on ties); interleave the usable nodes in turn from the home
+ * node; follow the node most of v's VPs are expected on (follow_nodes; lowest id on ties).
+ * -1: no node has room (placement node).
+ */
+static int32_t vnode_host(const struct hv *hv, const struct hv_partition *p, const struct hv_partition_config *cfg,
+			  uint32_t v, uint64_t bytes, const uint64_t *take)
+{
+	uint64_t per_node = hw_memory_per_node(hv->host);
+	uint32_t home = p->home_node, *nodes = g_new(uint32_t, MAX(hv->nnodes, cfg->vcpus));
+	int32_t best = -1;
+	if (!hv->cfg.numa_spanning) {
+		best = (int32_t)home;
+	} else if (cfg->memory_placement == HV_MEM_INTERLEAVE) {
+		uint32_t u = usable_nodes(hv, p, nodes), start = 0;
+		for (uint32_t i = 0; i < u; i++)
+			if (nodes[i] == home)
+				start = i;
+		best = u ? (int32_t)nodes[(start + v) % u] : (int32_t)home;
+	} else if (cfg->memory_placement == HV_MEM_FOLLOW) {
+		follow_nodes(hv, p, cfg->vcpus, nodes, NULL);
+		uint32_t *count = g_new0(uint32_t, hv->nnodes);
+		for (uint32_t i = v * p->vcpus_per_vnode; i < (v + 1) * p->vcpus_per_vnode; i++)
+			count[nodes[i]]++;
+		for (uint32_t n = 0; n < hv->nnodes; n++)
+			if (best < 0 || count[n] > count[best])
+				best = (int32_t)n;
+		g_free(count);
+	} else {
+		for (uint32_t n = 0; n < hv->nnodes; n++) {
+			bool room = per_node - hv->node_memory_used[n] - take[n] >= bytes;
+			if (room && (best < 0 || n == home ||
+				     (best != (int32_t)home && hw_distance(hv->host, home, n) <
+								hw_distance(hv->host, home, (uint32_t)best))))
+				best = (int32_t)n;
+		}
+	}
+	g_free(nodes);
+	return best;
+}
+
+/*
+ * Virtual NUMA: virtual node v gets memory / n bytes (the last one the remainder too) on the host
+ * node vnode_host chooses. A host node without room for what its virtual nodes take refuses the VM
+ * (nothing is taken then).
+ */
+static bool place_vnodes(struct hv *hv, struct hv_partition *p, const struct hv_partition_config *cfg, GError **error)
+{
+	uint32_t nv = cfg->vnuma_nodes;
+	uint64_t per_node = hw_memory_per_node(hv->host), *take = g_new0(uint64_t, hv->nnodes);
+	p->nvnodes = nv;
+	p->vcpus_per_vnode = cfg->vcpus / nv;
+	p->vnode_host = g_new0(uint32_t, nv);
+	p->vnode_frac = g_new0(double, (size_t)nv * hv->nnodes);
+	bool ok = true;
+	for (uint32_t v = 0; v < nv && ok; v++) {
+		uint64_t bytes = cfg->memory / nv + (v == nv - 1 ? cfg->memory % nv : 0);
+		int32_t node = vnode_host(hv, p, cfg, v, bytes, take);
+		if (node < 0) {
+			ok = fail(error, "vm '%s': virtual NUMA node %u (%llu MiB) fits no host node", p->name, v,
+				  (unsigned long long)(bytes >> 20));
+			break;
+		}
+		p->vnode_host[v] = (uint32_t)node;
+		p->vnode_frac[(size_t)v * hv->nnodes + (uint32_t)node] = 1.0;
+		take[node] += bytes;
+	}
+	for (uint32_t n = 0; n < hv->nnodes && ok; n++)
+		if (take[n] > per_node - hv->node_memory_used[n])
+			ok = fail(error, "vm '%s': its virtual NUMA nodes put %llu MiB on NUMA node %u, which has %llu MiB free",
+				  p->name, (unsigned long long)(take[n] >> 20), n,
+				  (unsigned long long)((per_node - hv->node_memory_used[n]) >> 20));
+	for (uint32_t n = 0; n < hv->nnodes && ok; n++) {
+		hv->node_memory_used[n] += take[n];
+		p->mem_frac[n] = cfg->memory ? (double)take[n] / (double)cfg->memory : (n == p->home_node);
+	}
+	g_free(take);
+	return ok;
+}
+
 /* Chooses the home node and spreads the memory (see the top of this file). */
 static bool place_memory(struct hv *hv, struct hv_partition *p, const struct hv_partition_config *cfg, GError **error)
 {
@@ -300,6 +416,8 @@ static bool place_memory(struct hv *hv, struct hv_partition *p, const struct hv_
 			return fail(error, "vm '%s': %u vcpus exceed the %u logical processors of one NUMA node and "
 					   "numa_spanning is off", p->name, cfg->vcpus, lps_per_node);
 	}
+	if (cfg->vnuma_nodes > 1)
+		return place_vnodes(hv, p, cfg, error);
 	if (cfg->memory_placement != HV_MEM_NODE && hv->cfg.numa_spanning)
 		return place_spread(hv, p, cfg, error);
 	/* take from the home node, then the nearest nodes (lowest id on ties) */
@@ -390,11 +508,13 @@ static void add_vps(struct hv_partition *p, uint32_t n)
 	struct hv *hv = p->hv;
 	for (uint32_t i = 0; i < n; i++) {
 		struct hv_vp *vp = vp_new(p, p->vps->len);
-		for (uint32_t lp = 0; hv->bare_metal && vp->pinned_lp < 0; lp++)
-			if (!hv->lp_taken[lp] && may_use(p, lp)) {
-				hv->lp_taken[lp] = true;
-				vp->pinned_lp = (int32_t)lp;
-			}
+		/* the first free LP; with virtual NUMA one on its virtual node's host node first */
+		for (uint32_t pass = p->nvnodes > 1 ? 0 : 1; hv->bare_metal && pass < 2; pass++)
+			for (uint32_t lp = 0; lp < hv->nlps && vp->pinned_lp < 0; lp++)
+				if (!hv->lp_taken[lp] && may_use(p, lp) && (pass == 1 || hv->lps[lp].hw->node == vp->home_node)) {
+					hv->lp_taken[lp] = true;
+					vp->pinned_lp = (int32_t)lp;
+				}
 		if (p->ops && p->ops->vcpu_added)
 			p->ops->vcpu_added(p->kernel, &vp->cpu);
 		if (p->running)
@@ -426,6 +546,12 @@ struct hv_partition *hv_partition_add(struct hv *hv, const struct hv_partition_c
 	}
 	if (!hv_dm_check(hv, cfg, error))
 		return NULL;
+	if (cfg->vnuma_nodes > 1 && (cfg->vcpus % cfg->vnuma_nodes != 0 || cfg->dynamic_memory.enabled)) {
+		fail(error, cfg->dynamic_memory.enabled ? "vm '%s': a VM with dynamic memory has one virtual NUMA node, not %u"
+							: "vm '%s': %u virtual NUMA nodes do not divide its vcpus", name,
+		     cfg->vnuma_nodes);
+		return NULL;
+	}
 	if (cfg->numa_node >= (int32_t)hv->nnodes) {
 		fail(error, "vm '%s': numa_node %d but the host has %u nodes", name, cfg->numa_node, hv->nnodes);
 		return NULL;
@@ -877,6 +1003,16 @@ const char *hv_partition_name(const struct hv_partition *p) { return p->name; }
 uint32_t hv_partition_nvps(const struct hv_partition *p) { return p->vps->len; }
 struct hv_vp *hv_partition_vp(const struct hv_partition *p, uint32_t i) { return p->vps->pdata[i]; }
 uint32_t hv_partition_home_node(const struct hv_partition *p) { return p->home_node; }
+uint32_t hv_partition_vnodes(const struct hv_partition *p) { return p->nvnodes; }
+uint32_t hv_partition_vnode_host(const struct hv_partition *p, uint32_t v)
+{
+	return p->nvnodes > 1 ? p->vnode_host[MIN(v, p->nvnodes - 1)] : p->home_node;
+}
+const double *hv_partition_vnode_mem_frac(const struct hv_partition *p, uint32_t v)
+{
+	return p->nvnodes > 1 ? &p->vnode_frac[(size_t)MIN(v, p->nvnodes - 1) * p->hv->nnodes] : p->mem_frac;
+}
+uint32_t hv_vp_home_node(const struct hv_vp *vp) { return vp->home_node; }
 const double *hv_partition_mem_frac(const struct hv_partition *p) { return p->mem_frac; }
 double hv_partition_mem_share(const struct hv_partition *p) { return p->mem_share; }
 enum hv_vp_state hv_vp_state(const struct hv_vp *vp) { return vp->state; }

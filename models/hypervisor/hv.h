@@ -108,6 +108,13 @@ struct hv_partition_config {
 	uint32_t naffinity;
 	double mem_share;             /* memory-bound share of the VM's compute work, 0..1 (default 0) */
 	enum hv_mem_placement memory_placement; /* (default HV_MEM_NODE) */
+	/*
+	 * Virtual NUMA nodes exposed to the guest (its numa_nodes; 0 or 1 = none): the vCPUs split
+	 * evenly, VP i in virtual node i / (vcpus / n); each node's share of the memory (memory / n)
+	 * lies on one host node chosen by memory_placement, and its VPs prefer that node's LPs
+	 * (docs/memory.md "Virtual NUMA"). Not with dynamic memory (one virtual node, REFERENCE 6).
+	 */
+	uint32_t vnuma_nodes;
 	bool start;                   /* running from time 0 (default true); else a "start" action */
 	struct hv_dynamic_memory dynamic_memory;
 };
@@ -217,6 +224,11 @@ uint32_t hv_partition_nvps(const struct hv_partition *p);
 struct hv_vp *hv_partition_vp(const struct hv_partition *p, uint32_t i);
 uint32_t hv_partition_home_node(const struct hv_partition *p);
 const double *hv_partition_mem_frac(const struct hv_partition *p); /* share of memory per node */
+uint32_t hv_partition_vnodes(const struct hv_partition *p);        /* virtual NUMA nodes (1: none) */
+/* The host node holding virtual node v's memory, and that memory's share per host node (nnodes). */
+uint32_t hv_partition_vnode_host(const struct hv_partition *p, uint32_t v);
+const double *hv_partition_vnode_mem_frac(const struct hv_partition *p, uint32_t v);
+uint32_t hv_vp_home_node(const struct hv_vp *vp);                  /* the node whose LPs it prefers */
 double hv_partition_mem_share(const struct hv_partition *p);       /* memory-bound share of its work */
 enum hv_vp_state { HV_VP_OFF, HV_VP_BLOCKED, HV_VP_READY, HV_VP_RUNNING };
 enum hv_vp_state hv_vp_state(const struct hv_vp *vp);

@@ -192,7 +192,7 @@ static struct hv_lp *least_loaded(struct hv *hv, const struct hv_vp *vp)
 		struct hv_lp *lp = &hv->lps[i];
 		if (!hv_vp_allowed(hv, vp, lp))
 			continue;
-		bool home = lp->hw->node == vp->part->home_node;
+		bool home = lp->hw->node == vp->home_node;
 		uint32_t n = nr_running(lp);
 		if (!best || n < nr_running(best) || (n == nr_running(best) && home && !best_home)) {
 			best = lp;

@@ -42,7 +42,7 @@ static struct hv_lp *queue_lp(struct hv *hv, const struct hv_vp *vp)
 	for (uint32_t pass = 0; pass < 2 && !best; pass++)
 		for (uint32_t i = 0; i < hv->nlps; i++) {
 			struct hv_lp *lp = &hv->lps[i];
-			if ((pass == 0) != (lp->hw->node == vp->part->home_node) || !hv_vp_allowed(hv, vp, lp))
+			if ((pass == 0) != (lp->hw->node == vp->home_node) || !hv_vp_allowed(hv, vp, lp))
 				continue;
 			if (!best || lp_load(lp) < lp_load(best))
 				best = lp;
@@ -131,7 +131,7 @@ struct hv_vp *hv_classic_peek_where(struct hv *hv, const struct hv_lp *lp,
 			sim_time_t pen = 0;
 			if (q != lp && hv->cfg.soft_affinity)
 				pen += hv->cfg.affinity_slack;
-			if (multi_node && lp->hw->node != vp->part->home_node)
+			if (multi_node && lp->hw->node != vp->home_node)
 				pen += hv->cfg.numa_slack;
 			uint64_t key1 = node->k1 + hv_weighted(vp, pen);
 			if (!best || node->k0 < *k0 || (node->k0 == *k0 && (key1 < *k1 ||

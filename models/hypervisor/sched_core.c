@@ -122,7 +122,7 @@ static struct hv_lp *find_thread(struct hv *hv, const struct hv_vp *vp, const st
 		return &hv->lps[q->id];
 	/* one pass; rank: 0 home node free core, 1 home node held core, 2 and 3 the same elsewhere */
 	struct hv_lp *best[4] = {NULL, NULL, NULL, NULL};
-	uint32_t home = vp->part->home_node;
+	uint32_t home = vp->home_node;
 	for (uint32_t i = 0; i < hv->nlps && !best[0]; i++) {
 		struct hv_lp *t = &hv->lps[i];
 		if (t->cur || core_of(hv, t) == skip)

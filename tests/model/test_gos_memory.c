@@ -10,6 +10,8 @@
  * Leaves unchecked: NUMA nodes of the memory, stopped partitions, the CLI rows (scenarios/memory-dynamic.json).
  * Every run is deterministic; timings are exact to the event.
  */
+#include <inttypes.h>
+
 #include "tests/model/gostest.h"
 
 #define MiB (UINT64_C(1) << 20)
@@ -190,5 +192,80 @@ Test(gos_memory, refused_settings)
 	cr_assert_null(gos_new(t.h.hv, &pc, &gc, &err));
 	cr_assert(strstr(err->message, "minimum <= memory <= maximum"), "%s", err->message);
 	g_error_free(err);
+	fini(&t);
+}
+
+/*
+ * A working set that changes by phase (gos_working_set_schedule): 512 MiB from 0, 2 GiB from 3 s,
+ * nothing from 8 s. The demand follows at each step's instant; dynamic memory follows the reports:
+ * 768 MiB of demand -> target 922 MiB, ballooned from 1 GiB at the 1 s tick; 2304 MiB -> 2766 MiB,
+ * reported at 3.5 s, hot-added from the 4 s tick in ceil(1844 / 128) = 15 chunks of 10 ms; 256 MiB ->
+ * 308 MiB, below the minimum: ballooned to 512 MiB from the 9 s tick (1127 units x 20 us).
+ */
+Test(gos_memory, working_set_steps_move_demand_and_memory)
+{
+	struct gost t;
+	mem_host(&t, 8 * GiB);
+	struct gos_kernel *k = dm_vm(&t, "vm", 1 * GiB, 512 * MiB, 4 * GiB, 5000, 0);
+	static const struct gos_ws_step steps[] = {
+		{0, 512 * MiB}, {3 * SIM_PS_PER_S, 2 * GiB}, {8 * SIM_PS_PER_S, 0}};
+	gos_working_set_schedule(k, steps, 3);
+	uint64_t a, d;
+	gos_memory(k, &a, &d);
+	cr_assert_eq(d, 768 * MiB, "the step at 0 applies at once: %" PRIu64 " MiB", d / MiB);
+	gost_run(&t, 3 * SIM_PS_PER_S);
+	gos_memory(k, &a, &d);
+	cr_assert_eq(d, 768 * MiB);
+	cr_assert_eq(a, 922 * MiB);
+	gost_run(&t, 3 * SIM_PS_PER_S + 1);
+	gos_memory(k, &a, &d);
+	cr_assert_eq(d, 2304 * MiB);
+	gost_run(&t, 4 * SIM_PS_PER_S + 15 * 10 * SIM_PS_PER_MS);
+	cr_assert_lt(assigned(k), 2766 * MiB);
+	gost_run(&t, 4 * SIM_PS_PER_S + 15 * 10 * SIM_PS_PER_MS + 1);
+	cr_assert_eq(assigned(k), 2766 * MiB);
+	gost_run(&t, 8 * SIM_PS_PER_S + 1);
+	gos_memory(k, &a, &d);
+	cr_assert_eq(d, 256 * MiB);
+	cr_assert_eq(a, 2766 * MiB, "nothing returns before the 9 s tick");
+	gost_run(&t, 9 * SIM_PS_PER_S + 1127 * 20 * SIM_PS_PER_US + SIM_PS_PER_MS);
+	cr_assert_eq(assigned(k), 512 * MiB);
+	fini(&t);
+}
+
+/*
+ * Paging follows the step too (no dynamic memory, 1 GiB, no swap device): 0 bytes of working set
+ * until 500 ms (demand 256 MiB: no fault), then 1792 MiB: demand 2 GiB, shortfall exactly 1/2, so
+ * every 1 ms chunk (3e6 cycles at 3 GHz) is preceded by 1 x 100 x 0.5 = 50 faults (an exact carry).
+ * Each such chunk takes at least 1 ms + 50 x 80 us (swap_latency) = 5 ms, so at most 100 + 1 are
+ * begun in the 500 ms that follow; and at most 1 ms + 50 x 100 us (the sleep, the 2 us fault, and
+ * under 18 us of syscall, wake-up interrupt and two context switches at 2 us) = 6 ms, so at least
+ * 83 are done. A fault counts when its read begins: the count need not be a multiple of 50.
+ */
+Test(gos_memory, working_set_step_starts_paging)
+{
+	struct gost t;
+	mem_host(&t, 8 * GiB);
+	struct hv_partition_config pc;
+	hv_partition_config_default(&pc);
+	pc.name = "vm";
+	struct gos_config gc;
+	gos_config_default(&gc);
+	GError *err = NULL;
+	struct gos_kernel *k = gos_new(t.h.hv, &pc, &gc, &err);
+	cr_assert_not_null(k, "%s", err ? err->message : "");
+	t.k[t.nk++] = k;
+	static const struct gos_ws_step steps[] = {{0, 0}, {500 * SIM_PS_PER_MS, 1792 * MiB}};
+	gos_working_set_schedule(k, steps, 2);
+	cr_assert(gos_paging_possible(k), "a schedule declares a working set, even one of 0 for now");
+	gost_task(k, &gost_burn, &gost_ms_chunk, 0, 0);
+	gost_run(&t, 500 * SIM_PS_PER_MS);
+	struct gos_paging_stats ps;
+	gos_paging_stats(k, &ps);
+	cr_assert_eq(ps.page_faults, 0);
+	gost_run(&t, SIM_PS_PER_S);
+	gos_paging_stats(k, &ps);
+	cr_assert_geq(ps.page_faults, 83 * 50, "%" PRIu64 " faults", ps.page_faults);
+	cr_assert_leq(ps.page_faults, 101 * 50, "%" PRIu64 " faults", ps.page_faults);
 	fini(&t);
 }

@@ -705,3 +705,54 @@ Test(rtapp_errors, mutex_misuse_and_devices)
 	cr_expect_gt(rt_stats(&t).ops, 10);
 	rt_fini(&t);
 }
+
+/* ---- working_set (hvsim's extension) ---- */
+
+/*
+ * A phase's working_set is each instance's share of the guest's demand while it runs that phase:
+ * two instances, p1 (run 10 ms, 100 MiB) then p2 (sleep 20 ms, 300 MiB), once, on vCPUs of their
+ * own. Demand = base 256 MiB + the instances' phases: 256 + 2 x 100 while both run p1 (from their
+ * first event at 0 to 10 ms and the little their costs add), 256 + 2 x 300 while both sleep in p2
+ * (until about 30 ms), back to 256 once they have exited.
+ */
+Test(rtapp, phase_working_set_is_committed_while_the_phase_runs)
+{
+	const uint64_t mib = UINT64_C(1) << 20;
+	struct rt t;
+	rt_init(&t, "none", 2);
+	rt_add(&t, "{\"tasks\": {\"t\": {\"instance\": 2, \"loop\": 1, \"phases\": {"
+		   "\"p1\": {\"run\": 10000, \"working_set\": \"100MiB\"},"
+		   "\"p2\": {\"sleep\": 20000, \"working_set\": \"300MiB\"}}}}}");
+	cr_expect(gos_paging_possible(t.k), "a phase's working_set declares one");
+	uint64_t a, d;
+	gost_run(&t.g, 5 * MS);
+	gos_memory(t.k, &a, &d);
+	cr_expect_eq(d, (256 + 200) * mib, "in p1: %" PRIu64 " MiB", d / mib);
+	gost_run(&t.g, 20 * MS);
+	gos_memory(t.k, &a, &d);
+	cr_expect_eq(d, (256 + 600) * mib, "in p2: %" PRIu64 " MiB", d / mib);
+	gost_run(&t.g, 50 * MS);
+	gos_memory(t.k, &a, &d);
+	cr_expect_eq(d, 256 * mib, "exited: %" PRIu64 " MiB", d / mib);
+	rt_fini(&t);
+}
+
+/* The task's working_set is the default of its phases; a bad size names its key. */
+Test(rtapp, task_working_set_is_its_phases_default)
+{
+	const uint64_t mib = UINT64_C(1) << 20;
+	struct rt t;
+	rt_init(&t, "none", 2);
+	rt_add(&t, "{\"tasks\": {\"t\": {\"working_set\": 64000000, \"phases\": {"
+		   "\"p1\": {\"run\": 10000}, \"p2\": {\"run\": 10000, \"working_set\": \"1GiB\"}}}}}");
+	uint64_t a, d;
+	gost_run(&t.g, 5 * MS);
+	gos_memory(t.k, &a, &d);
+	cr_expect_eq(d, 256 * mib + 64000000, "in p1: %" PRIu64 " bytes", d);
+	gost_run(&t.g, 15 * MS);
+	gos_memory(t.k, &a, &d);
+	cr_expect_eq(d, 1280 * mib, "in p2: %" PRIu64 " MiB", d / mib);
+	rt_fini(&t);
+	expect_error("{\"tasks\": {\"t\": {\"phases\": {\"p1\": {\"run\": 10, \"working_set\": \"lots\"}}}}}",
+		     "/tasks/t/phases/p1/working_set: expected a size");
+}

@@ -1119,3 +1119,43 @@ Test(wl_storage, async_keeps_iodepth_in_flight_littles_law)
 	cr_expect_geq(l, 8 * r / (r + c) * (1 - edge), "L = %.4f, R = %.2f us, c = %.2f us", l, r * 1e6, c * 1e6);
 	wlt_fini(&t);
 }
+
+/* kv's demand (gos_memory) with `json` (a disk when `disk`), a working_set key added when `ws`. */
+static uint64_t kv_demand(const char *json, bool disk, const char *ws)
+{
+	struct wlt t;
+	wlt_init(&t, "none", 2);
+	wlt_net(&t);
+	if (disk)
+		wlt_disk(&t);
+	const struct wl_kind *kd = wl_kind_find("kv");
+	cJSON *params = resolved(kd, json);
+	if (ws) /* the runner's key (scenario.c checks it): the runner adds it, the kind derives none */
+		cJSON_AddStringToObject(params, "working_set", ws);
+	struct wl_env env = {.k = t.k, .vm = "vm", .seed = 1, .khz = KHZ, .nets = t.nets, .disks = t.disks};
+	GError *err = NULL;
+	void *inst = kd->create(&env, params, &err);
+	cr_assert_not_null(inst, "%s", err ? err->message : "");
+	cJSON_Delete(params);
+	t.kind[t.n] = kd;
+	t.inst[t.n++] = inst;
+	uint64_t a, d;
+	gos_memory(t.k, &a, &d);
+	wlt_fini(&t);
+	return d;
+}
+
+/*
+ * kv derives its working set when none is given (docs/workloads.md): its records, records x
+ * value_size in memory, the cached share x (1 - cache_miss) with a disk; the kernel's 256 MiB on top.
+ */
+Test(wl_kv, derives_its_working_set_from_its_records)
+{
+	const uint64_t base = UINT64_C(256) << 20;
+	cr_expect_eq(kv_demand("{\"records\": 1000, \"value_size\": \"4KiB\"}", false, NULL), base + 1000 * 4096);
+	cr_expect_eq(kv_demand("{\"records\": 1000, \"value_size\": \"4KiB\", \"disk\": \"disk0\", \"cache_miss\": 0.25}",
+			       true, NULL),
+		     base + 750 * 4096);
+	cr_expect_eq(kv_demand("{\"records\": 1000, \"value_size\": \"4KiB\"}", false, "1GiB"), base,
+		     "a given working_set is the runner's to add: the kind derives none");
+}
