@@ -46,4 +46,10 @@ void results__add_functions(sqlite3 *db);
  */
 bool results__schema_open(struct results *r, bool create, GError **error);
 
+/* Whether a sweep point's row exists (sweep.c; write.c checks it inside the group's transaction). */
+bool results__sweep_point_exists(struct results *r, const struct results_sweep_point *p, bool *exists,
+				 GError **error);
+/* Inserts a sweep point's row (inside the caller's transaction). */
+bool results__sweep_point_insert(struct results *r, const struct results_sweep_point *p, GError **error);
+
 #endif /* ANALYSIS_RESULTS_INT_H */

@@ -24,7 +24,7 @@
 
 #include "sim/stats.h"
 
-#define RESULTS_SCHEMA_VERSION 1
+#define RESULTS_SCHEMA_VERSION 2
 /* The run status counted by the comparison; any other status ("failed" ...) is kept but ignored. */
 #define RESULTS_STATUS_OK "ok"
 
@@ -125,6 +125,61 @@ bool results_write(struct results *r, const struct results_run *run, const struc
 bool results_write_run(struct results *r, const struct results_run *run,
 		       const struct results_metric *m, size_t nm,
 		       const struct results_hist *h, size_t nh, int64_t *run_id, GError **error);
+
+/* ---- sweeps (analysis/sweep.c) ---- */
+
+/* One row of sweeps: a sweep as started (its id derived from what it runs, see cli/sweep.h). */
+struct results_sweep {
+	const char *id, *name;
+	const char *spec_json;     /* the sweep file, resolved (base inlined, points listed) */
+	uint32_t points;
+	const char *created_at;    /* ISO 8601, UTC */
+};
+
+/* One complete point of a sweep: its sweep_points row. */
+struct results_sweep_point {
+	const char *sweep_id;
+	uint32_t point;            /* 0-based index in the sweep's point order */
+	const char *name;
+	const char *group_id;      /* the group its runs carry */
+	const char *params_json;   /* {"axis name": value, ...} */
+};
+
+/*
+ * Records a sweep (a no-op when the same id is already there). RESULTS_ERROR_INPUT when a sweep
+ * of that id is there with another spec_json or point count (cannot happen unless hand-edited).
+ */
+bool results_sweep_register(struct results *r, const struct results_sweep *s, GError **error);
+/* Whether a sweep of this id is recorded; *done = its complete points. */
+bool results_sweep_find(struct results *r, const char *id, bool *found, uint32_t *done, GError **error);
+/* The complete points of a sweep, a bitmap: done[i] true when point i is complete (n entries). */
+bool results_sweep_done(struct results *r, const char *id, bool *done, uint32_t n, GError **error);
+/* The name of the most recent sweep called `name` (its id newly allocated), or NULL when none. */
+char *results_sweep_by_name(struct results *r, const char *name, GError **error);
+
+/*
+ * Writes the n runs of one group and, unless point is NULL, the point's sweep_points row, all in
+ * one transaction: either all of it is in the database or none. When the point is already
+ * complete (another process wrote it first) nothing is written, *already is set and true returned.
+ */
+bool results_write_group(struct results *r, const struct results_run *runs, const struct results_rows *rows,
+			 size_t n, const struct results_sweep_point *point, bool *already, GError **error);
+
+/* ---- merge (analysis/merge.c) ---- */
+
+struct results_merge_stats {
+	uint64_t runs_added, runs_duplicate;  /* duplicate: same group, config_hash, seed, replication, mode */
+	uint64_t sweeps_added, points_added;
+};
+
+/*
+ * Copies every run (with its metrics, histograms, timeseries), sweep and sweep point of the shard
+ * database at shard_path into r, in one transaction per shard, skipping what r already holds
+ * (idempotent: merging a shard twice adds nothing). The shard is only read; it must be an hvsim
+ * database of this schema version (RESULTS_ERROR_INPUT otherwise, naming it). Stats are added to
+ * *stats.
+ */
+bool results_merge(struct results *r, const char *shard_path, struct results_merge_stats *stats, GError **error);
 
 /* The group of the most recently written run (newly allocated); NULL + RESULTS_ERROR_INPUT when
  * the database holds no runs. */

@@ -108,9 +108,42 @@ static const char schema_v1[] =
 	"  AND mb.unit = mv.unit\n"
 	"WHERE v.mode = 'virtual' AND v.status = 'ok';\n";
 
+/*
+ * Version 2: sweeps. A sweep's id is derived from what it runs (cli/sweep.c), so a resumed sweep,
+ * a Slurm shard and a merged database agree on it. A sweep_points row is written in the same
+ * transaction as every run of its point (group_id): the row exists exactly when the point is
+ * complete. params_json holds the point's axis values by axis name (json_extract() reads them).
+ * runs_identity finds a run again by what it ran (hvsim merge skips duplicates with it).
+ * sweep_comparison: the comparison view of every complete point, with its axis values.
+ */
+static const char schema_v2[] =
+	"CREATE TABLE sweeps(\n"
+	"  id TEXT PRIMARY KEY,\n"
+	"  name TEXT NOT NULL,\n"
+	"  spec_json TEXT NOT NULL,\n"
+	"  points INTEGER NOT NULL,\n"
+	"  created_at TEXT);\n"
+	"CREATE TABLE sweep_points(\n"
+	"  sweep_id TEXT NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,\n"
+	"  point INTEGER NOT NULL,\n"
+	"  name TEXT NOT NULL,\n"
+	"  group_id TEXT NOT NULL,\n"
+	"  params_json TEXT NOT NULL,\n"
+	"  PRIMARY KEY(sweep_id, point));\n"
+	"CREATE UNIQUE INDEX sweep_points_name ON sweep_points(sweep_id, name);\n"
+	"CREATE INDEX runs_identity ON runs(group_id, config_hash, seed, replication, mode);\n"
+	"CREATE VIEW sweep_comparison AS\n"
+	"SELECT p.sweep_id AS sweep_id, p.point AS point, p.name AS point_name, p.params_json AS params_json,\n"
+	"  c.group_id AS group_id, c.scope AS scope, c.name AS name, c.unit AS unit,\n"
+	"  c.n_virtual AS n_virtual, c.mean_virtual AS mean_virtual, c.sd_virtual AS sd_virtual,\n"
+	"  c.n_bare_metal AS n_bare_metal, c.mean_bare_metal AS mean_bare_metal,\n"
+	"  c.sd_bare_metal AS sd_bare_metal, c.ratio AS ratio\n"
+	"FROM sweep_points p JOIN comparison c ON c.group_id = p.group_id;\n";
+
 /* migrations[i] takes a database from version i to i + 1 (version 0: empty). Append only. */
 static const char *const migrations[] = {
 	schema_v1,
+	schema_v2,
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == RESULTS_SCHEMA_VERSION);
 

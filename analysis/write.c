@@ -180,39 +180,76 @@ static bool write_run_row(struct results *r, const struct results_run *run, int6
 	return true;
 }
 
+/* The rows of one run, inside the caller's transaction; *run_id gets its id. */
+static bool write_one(struct results *r, const struct results_run *run, const struct results_rows *rows,
+		      int64_t *run_id, GError **error)
+{
+	bool ok;
+
+	g_return_val_if_fail(run != NULL && rows != NULL, false);
+	g_return_val_if_fail(rows->nmetrics == 0 || rows->metrics != NULL, false);
+	g_return_val_if_fail(rows->nhists == 0 || rows->hists != NULL, false);
+	g_return_val_if_fail(rows->npoints == 0 || rows->points != NULL, false);
+	ok = write_run_row(r, run, run_id, error);
+	for (size_t i = 0; ok && i < rows->nmetrics; i++) {
+		const struct results_metric *m = &rows->metrics[i];
+
+		ok = insert_metric(r, *run_id, m->scope, m->name, m->value, m->unit, error);
+	}
+	for (size_t i = 0; ok && i < rows->nhists; i++)
+		ok = write_hist(r, *run_id, &rows->hists[i], error);
+	for (size_t i = 0; ok && i < rows->npoints; i++)
+		ok = insert_point(r, *run_id, &rows->points[i], error);
+	return ok;
+}
+
+/* Ends the transaction: COMMIT when ok, else ROLLBACK (also after a failed COMMIT). */
+static bool finish(struct results *r, bool ok, GError **error)
+{
+	if (ok)
+		ok = results__exec(r, "COMMIT", "committing the run", error);
+	/* After a failed COMMIT the transaction may already be gone (autocommit again). */
+	if (!ok && !sqlite3_get_autocommit(r->db))
+		sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+	return ok;
+}
+
 bool results_write(struct results *r, const struct results_run *run, const struct results_rows *rows,
 		   int64_t *run_id, GError **error)
 {
 	int64_t id = 0;
-	bool ok;
 
-	g_return_val_if_fail(r != NULL && run != NULL && rows != NULL, false);
-	g_return_val_if_fail(rows->nmetrics == 0 || rows->metrics != NULL, false);
-	g_return_val_if_fail(rows->nhists == 0 || rows->hists != NULL, false);
-	g_return_val_if_fail(rows->npoints == 0 || rows->points != NULL, false);
+	g_return_val_if_fail(r != NULL, false);
 	if (!results__exec(r, "BEGIN IMMEDIATE", "starting the run's transaction", error))
 		return false;
-	ok = write_run_row(r, run, &id, error);
-	for (size_t i = 0; ok && i < rows->nmetrics; i++) {
-		const struct results_metric *m = &rows->metrics[i];
-
-		ok = insert_metric(r, id, m->scope, m->name, m->value, m->unit, error);
-	}
-	for (size_t i = 0; ok && i < rows->nhists; i++)
-		ok = write_hist(r, id, &rows->hists[i], error);
-	for (size_t i = 0; ok && i < rows->npoints; i++)
-		ok = insert_point(r, id, &rows->points[i], error);
-	if (ok)
-		ok = results__exec(r, "COMMIT", "committing the run", error);
-	if (!ok) {
-		/* After a failed COMMIT the transaction may already be gone (autocommit again). */
-		if (!sqlite3_get_autocommit(r->db))
-			sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+	if (!finish(r, write_one(r, run, rows, &id, error), error))
 		return false;
-	}
 	if (run_id)
 		*run_id = id;
 	return true;
+}
+
+bool results_write_group(struct results *r, const struct results_run *runs, const struct results_rows *rows,
+			 size_t n, const struct results_sweep_point *point, bool *already, GError **error)
+{
+	bool ok = true, have = false;
+	int64_t id;
+
+	g_return_val_if_fail(r != NULL && (n == 0 || (runs != NULL && rows != NULL)), false);
+	*already = false;
+	if (!results__exec(r, "BEGIN IMMEDIATE", "starting the group's transaction", error))
+		return false;
+	if (point)
+		ok = results__sweep_point_exists(r, point, &have, error);
+	if (ok && have) {
+		*already = true;
+		return finish(r, true, error);
+	}
+	for (size_t i = 0; ok && i < n; i++)
+		ok = write_one(r, &runs[i], &rows[i], &id, error);
+	if (ok && point)
+		ok = results__sweep_point_insert(r, point, error);
+	return finish(r, ok, error);
 }
 
 bool results_write_run(struct results *r, const struct results_run *run,

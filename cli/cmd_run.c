@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cmd_run.c - `hvsim run SCENARIO.json` and `hvsim validate SCENARIO.json`.
+ * cmd_run.c - `hvsim run SCENARIO.json` and `hvsim validate SCENARIO.json` (or a sweep file).
  * run: loads the scenario (with --set overrides), opens the results database first (nothing runs
- *      when it cannot be written), runs every replication and its bare-metal twin, stores each
- *      run in one transaction, and prints the comparison of the group (the same numbers
- *      `hvsim compare` prints). Progress goes to stderr when it is a terminal.
+ *      when it cannot be written), runs the group (cli/group.h: every replication and its
+ *      bare-metal twin, each run stored in one transaction), and prints the comparison of the
+ *      group (the same numbers `hvsim compare` prints). Progress goes to stderr when it is a
+ *      terminal. With a sweep file and --point, runs that point as the sweep would.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -13,14 +14,15 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
-#include "cli/runner.h"
-#include "sim/rng.h"
+#include "cli/group.h"
+#include "cli/sweep.h"
 #include "workloads/param.h"
 
 struct run_opts {
 	const char *db;
 	GPtrArray *sets;              /* char *, NULL-terminated for scenario_load */
 	GPtrArray *owned;             /* the sets made from options (freed with it) */
+	const char *point;            /* --point: one point of a sweep file */
 	bool quiet, json, no_baseline, have_seed, have_reps;
 	uint64_t seed;
 	uint32_t replications;
@@ -36,15 +38,20 @@ static void run_usage(FILE *out)
 {
 	fprintf(out, "usage: hvsim run SCENARIO.json [--db FILE] [--seed N] [--replications N]\n"
 		     "                 [--set /json/pointer=VALUE]... [--no-baseline] [--quiet] [--json]\n"
+		     "       hvsim run SWEEP.json --point NAME|INDEX [--db FILE] [--quiet] [--json]\n"
 		     "Runs the scenario (and, unless run.baseline is \"none\" or --no-baseline, its bare-metal\n"
 		     "twin), stores every run in the results database (default hvsim.db) and prints virtual\n"
-		     "vs bare metal per VM. See docs/scenario-reference.md for the keys.\n");
+		     "vs bare metal per VM. See docs/scenario-reference.md for the keys.\n"
+		     "With a sweep file, runs one of its points and records it as that sweep's point, as\n"
+		     "`hvsim sweep` would (docs/sweeps.md); `hvsim validate SWEEP.json` lists the points.\n");
 }
 
 static void validate_usage(FILE *out)
 {
 	fprintf(out, "usage: hvsim validate SCENARIO.json [--set /json/pointer=VALUE]...\n"
-		     "Checks a scenario (keys, types, ranges, references) and runs nothing.\n");
+		     "       hvsim validate SWEEP.json\n"
+		     "Checks a scenario (keys, types, ranges, references) and runs nothing. A sweep file is\n"
+		     "checked with every point's scenario, and its points are listed.\n");
 }
 
 /* ---- progress on a terminal ---- */
@@ -52,7 +59,7 @@ static void validate_usage(FILE *out)
 struct bar {
 	double start;
 	int last_pct;
-	const char *label;
+	char label[48];
 };
 
 static double mono(void)
@@ -82,42 +89,18 @@ static void bar_end(struct bar *b)
 		fprintf(stderr, "\r%*s\r", 78, "");
 }
 
-/* ---- one run into the database ---- */
-
-static bool store(struct results *db, const struct scenario *s, const char *group, const char *mode, uint64_t seed,
-		  uint32_t rep, const char *started, const struct run_output *o, GError **error)
-{
-	struct results_run run = {
-		.group_id = group, .scenario = s->name, .mode = mode, .seed = seed, .replication = rep,
-		.config_json = s->config_json, .config_hash = s->config_hash, .hvsim_version = HVSIM_VERSION,
-		.started_at = started, .wall_seconds = o->wall_seconds, .sim_seconds = (double)o->sim_time / SIM_PS_PER_S,
-		.events = o->events, .status = "ok",
-	};
-	struct results_rows rows = {
-		.metrics = (const struct results_metric *)(const void *)o->metrics->data, .nmetrics = o->metrics->len,
-		.hists = (const struct results_hist *)(const void *)o->hists->data, .nhists = o->hists->len,
-		.points = (const struct results_point *)(const void *)o->points->data, .npoints = o->points->len,
-	};
-	int64_t id;
-	return results_write(db, &run, &rows, &id, error);
-}
-
-static char *now_iso(void)
-{
-	GDateTime *t = g_date_time_new_now_utc();
-	char *s = g_date_time_format_iso8601(t);
-	g_date_time_unref(t);
-	return s;
-}
-
 static int fail(GError *e)
 {
-	int code = e->domain == scenario_error_quark() ? e->code
-		   : e->domain == results_error_quark() && e->code == RESULTS_ERROR_INPUT ? 2
-											 : 1;
+	int code = group_error_status(e);
 	fprintf(stderr, "hvsim: %s\n", e->message);
 	g_error_free(e);
 	return code;
+}
+
+static void stage(void *arg, const char *label)
+{
+	struct bar *b = arg;
+	g_strlcpy(b->label, label, sizeof b->label);
 }
 
 static int parse(int argc, char **argv, struct run_opts *o, bool validate_only, const char **file)
@@ -127,6 +110,7 @@ static int parse(int argc, char **argv, struct run_opts *o, bool validate_only, 
 		{"replications", required_argument, 0, 'r'}, {"set", required_argument, 0, 'S'},
 		{"no-baseline", no_argument, 0, 'n'},  {"quiet", no_argument, 0, 'q'},
 		{"json", no_argument, 0, 'j'},         {"help", no_argument, 0, 'h'},
+		{"point", required_argument, 0, 'p'},
 		{0, 0, 0, 0},
 	};
 	void (*usage)(FILE *) = validate_only ? validate_usage : run_usage;
@@ -153,6 +137,7 @@ static int parse(int argc, char **argv, struct run_opts *o, bool validate_only, 
 			break;
 		case 'S': g_ptr_array_add(o->sets, optarg); break;
 		case 'n': o->no_baseline = true; break;
+		case 'p': o->point = optarg; break;
 		case 'q': o->quiet = true; break;
 		case 'j': o->json = true; break;
 		case 'h': usage(stdout); return 0;
@@ -162,7 +147,7 @@ static int parse(int argc, char **argv, struct run_opts *o, bool validate_only, 
 			return 2;
 		}
 	}
-	if (optind != argc - 1 || (validate_only && (o->db || o->have_seed || o->have_reps || o->json))) {
+	if (optind != argc - 1 || (validate_only && (o->db || o->have_seed || o->have_reps || o->json || o->point))) {
 		usage(stderr);
 		return 2;
 	}
@@ -181,28 +166,49 @@ static int parse(int argc, char **argv, struct run_opts *o, bool validate_only, 
 }
 
 /* Options, then the scenario with its overrides; NULL with *rc the exit status when it ends here. */
-static struct scenario *load(int argc, char **argv, bool validate_only, struct run_opts *o, int *rc)
+static struct scenario *load(struct run_opts *o, const char *file, int *rc)
 {
-	*o = (struct run_opts){.sets = g_ptr_array_new(), .owned = g_ptr_array_new_with_free_func(g_free)};
-	const char *file;
-	*rc = parse(argc, argv, o, validate_only, &file);
-	if (*rc >= 0) {
-		opts_free(o);
-		return NULL;
-	}
 	GError *e = NULL;
 	struct scenario *s = scenario_load(file, (const char *const *)o->sets->pdata, &e);
-	opts_free(o);
 	if (!s)
 		*rc = fail(e);
 	return s;
 }
 
+/* Whether the options change what runs (not allowed with a sweep: its points are what they are). */
+static bool overrides(const struct run_opts *o)
+{
+	return o->sets->len > 1 || o->have_seed || o->have_reps || o->no_baseline;
+}
+
+static int validate_sweep(const char *file, const struct run_opts *o)
+{
+	if (overrides(o)) {
+		fprintf(stderr, "hvsim: %s: a sweep takes no --set (put overrides in its \"set\")\n", file);
+		return 2;
+	}
+	GError *e = NULL;
+	struct sweep *sw = sweep_load(file, &e);
+	if (!sw)
+		return fail(e);
+	printf("%s: ok: sweep '%s' (id %s), %u points\n", file, sw->name, sw->id, sw->points->len);
+	for (guint i = 0; i < sw->points->len; i++) {
+		const struct sweep_point *p = sw->points->pdata[i];
+		printf("  %4u  %s\n", p->index, p->name);
+	}
+	sweep_free(sw);
+	return 0;
+}
+
 int cmd_validate(int argc, char **argv)
 {
-	struct run_opts o;
-	int rc;
-	struct scenario *s = load(argc, argv, true, &o, &rc);
+	struct run_opts o = {.sets = g_ptr_array_new(), .owned = g_ptr_array_new_with_free_func(g_free)};
+	const char *file;
+	int rc = parse(argc, argv, &o, true, &file);
+	if (rc < 0 && sweep_is_sweep_file(file))
+		rc = validate_sweep(file, &o);
+	struct scenario *s = rc < 0 ? load(&o, file, &rc) : NULL;
+	opts_free(&o);
 	if (!s)
 		return rc;
 	GError *e = NULL;
@@ -220,62 +226,89 @@ int cmd_validate(int argc, char **argv)
 	return 0;
 }
 
-int cmd_run(int argc, char **argv)
+/* Runs the group, prints its comparison; the exit status. */
+static int run_and_print(const struct scenario *s, struct results *db, const char *group,
+			 const struct results_sweep_point *point, const struct run_opts *o)
 {
-	struct run_opts o;
-	int rc;
-	struct scenario *s = load(argc, argv, false, &o, &rc);
-	if (!s)
-		return rc;
 	GError *e = NULL;
-	uint64_t seed = s->seed;   /* the options reached the scenario as overrides */
-	uint32_t reps = s->replications;
-	bool twin = s->baseline;
-	struct results *db = results_open(o.db ? o.db : "hvsim.db", true, &e);
-	if (!db) {
-		scenario_free(s);
-		return fail(e);
-	}
-	char *group = g_uuid_string_random();
 	struct bar bar = {.start = mono(), .last_pct = -1};
-	bool show = !o.quiet && isatty(STDERR_FILENO);
-	rc = 0;
-	for (uint32_t r = 0; r < reps && rc == 0; r++) {
-		uint64_t rseed = sim_seed_derive(seed, "replication", r);
-		for (int m = 0; m < (twin ? 2 : 1) && rc == 0; m++) {
-			const char *mode = m ? "bare_metal" : "virtual";
-			char label[32];
-			snprintf(label, sizeof label, "%s %u/%u", m ? "bare" : "virtual", r + 1, reps);
-			bar.label = label;
-			struct run_output out;
-			run_output_init(&out);
-			char *started = now_iso();
-			bool ok = runner_run(s, m == 1, rseed, show ? draw : NULL, &bar, &out, &e) &&
-				  store(db, s, group, mode, rseed, r, started, &out, &e);
-			g_free(started);
-			run_output_clear(&out);
-			if (!ok)
-				rc = fail(g_steal_pointer(&e));
-		}
-	}
+	bool show = !o->quiet && isatty(STDERR_FILENO), already = false;
+	struct group_watch watch = {.stage = stage, .progress = show ? draw : NULL, .arg = &bar};
+	bool ok = group_run(s, db, group, point, &watch, &already, &e);
 	if (show)
 		bar_end(&bar);
-	if (rc == 0) {
-		GPtrArray *rows = results_compare(db, group, &e);
-		if (!rows) {
-			rc = fail(e);
-		} else {
-			if (!o.json)
-				printf("%s: group %s, %u replication%s%s (hvsim compare --db %s %s)\n", s->name, group, reps,
-				       reps == 1 ? "" : "s", twin ? ", virtual vs bare metal" : "", o.db ? o.db : "hvsim.db",
-				       group);
-			results_compare_summary(rows);
-			results_compare_print(rows, stdout, o.json);
-			g_ptr_array_free(rows, TRUE);
-		}
+	if (!ok)
+		return fail(e);
+	if (already)
+		fprintf(stderr, "hvsim: point %u (%s) was already in %s: nothing written\n", point->point, point->name,
+			results_path(db));
+	GPtrArray *rows = results_compare(db, group, &e);
+	if (!rows)
+		return fail(e);
+	if (!o->json)
+		printf("%s: group %s, %u replication%s%s (hvsim compare --db %s %s)\n", s->name, group, s->replications,
+		       s->replications == 1 ? "" : "s", s->baseline ? ", virtual vs bare metal" : "", results_path(db),
+		       group);
+	results_compare_summary(rows);
+	results_compare_print(rows, stdout, o->json);
+	g_ptr_array_free(rows, TRUE);
+	return 0;
+}
+
+/* hvsim run SWEEP.json --point NAME: one point, recorded as the sweep's (as a sweep worker would). */
+static int run_point(const char *file, const struct run_opts *o)
+{
+	if (!o->point || overrides(o)) {
+		fprintf(stderr, "hvsim: %s is a sweep: run it with `hvsim sweep`, or one point with --point NAME|INDEX "
+				"(and no --set, --seed, --replications or --no-baseline)\n", file);
+		return 2;
 	}
-	g_free(group);
+	GError *e = NULL;
+	struct sweep *sw = sweep_load(file, &e);
+	if (!sw)
+		return fail(e);
+	const struct sweep_point *p = sweep_find_point(sw, o->point);
+	int rc = 0;
+	struct scenario *s = NULL;
+	struct results *db = NULL;
+	if (!p) {
+		fprintf(stderr, "hvsim: %s: no point '%s' (hvsim validate %s lists them)\n", file, o->point, file);
+		rc = 2;
+	} else if (!(s = sweep_point_scenario(sw, p->index, &e)) ||
+		   !(db = results_open(o->db ? o->db : "hvsim.db", true, &e)) || !sweep_register(sw, db, &e)) {
+		rc = fail(e);
+	} else {
+		struct results_sweep_point row = {.sweep_id = sw->id, .point = p->index, .name = p->name,
+						  .group_id = p->group_id, .params_json = p->params_json};
+		rc = run_and_print(s, db, p->group_id, &row, o);
+	}
 	results_close(db);
 	scenario_free(s);
+	sweep_free(sw);
+	return rc;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_opts o = {.sets = g_ptr_array_new(), .owned = g_ptr_array_new_with_free_func(g_free)};
+	const char *file;
+	int rc = parse(argc, argv, &o, false, &file);
+	if (rc < 0 && sweep_is_sweep_file(file))
+		rc = run_point(file, &o);
+	else if (rc < 0 && o.point) {
+		fprintf(stderr, "hvsim: --point selects a point of a sweep file; %s is a scenario\n", file);
+		rc = 2;
+	}
+	struct scenario *s = rc < 0 ? load(&o, file, &rc) : NULL;
+	if (s) {
+		GError *e = NULL;
+		struct results *db = results_open(o.db ? o.db : "hvsim.db", true, &e);
+		char *group = g_uuid_string_random();
+		rc = db ? run_and_print(s, db, group, NULL, &o) : fail(e);
+		g_free(group);
+		results_close(db);
+		scenario_free(s);
+	}
+	opts_free(&o);
 	return rc;
 }

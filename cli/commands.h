@@ -17,5 +17,9 @@ int cmd_run(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 /* hvsim compare [--db FILE] [--json] [GROUP | --group ID]: cli/cmd_compare.c */
 int cmd_compare(int argc, char **argv);
+/* hvsim sweep SWEEP.json [options]: cli/cmd_sweep.c */
+int cmd_sweep(int argc, char **argv);
+/* hvsim merge [--quiet] OUT.db SHARD.db...: cli/cmd_merge.c */
+int cmd_merge(int argc, char **argv);
 
 #endif /* CLI_COMMANDS_H */

@@ -3,7 +3,7 @@
  * main.c - the `hvsim` command: parses the command word and hands over to it.
  * Role: the only place that returns the process's exit status (docs/style.md (a)): 0 success,
  *       1 the run failed (model or I/O error), 2 bad usage or bad input.
- * Commands: run, validate, compare (cli/cmd_*.c); sweep, merge and report arrive with their issues.
+ * Commands: run, validate, sweep, merge, compare (cli/cmd_*.c); report arrives with its issue.
  */
 #include <stdio.h>
 #include <string.h>
@@ -18,8 +18,10 @@ struct command {
 
 static const struct command commands[] = {
 	{"run", cmd_run, "run a scenario and its bare-metal twin, store the results, print the comparison"},
-	{"validate", cmd_validate, "check a scenario file, run nothing"},
+	{"validate", cmd_validate, "check a scenario or sweep file, run nothing"},
+	{"sweep", cmd_sweep, "run every point of a sweep in parallel (resumable), or emit a Slurm array / job list"},
 	{"compare", cmd_compare, "virtual vs bare metal for a group of runs, with 95% confidence intervals"},
+	{"merge", cmd_merge, "merge shard databases into one (duplicate runs skipped; merging again adds nothing)"},
 };
 
 static void usage(FILE *out)

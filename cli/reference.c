@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * reference.c - prints docs/scenario-reference.md: a short introduction and the tables of every
- *               scenario key and workload parameter, generated from the loader's tables.
+ *               scenario key and workload parameter, then the sweep file's keys, generated from
+ *               the loaders' tables.
  * Role: `build/cli/scenario-reference > docs/scenario-reference.md` regenerates the reference; a
  *       test fails when the shipped file differs from what this prints.
  */
 #include <stdio.h>
 
 #include "cli/scenario.h"
+#include "cli/sweep.h"
 
 int main(void)
 {
@@ -29,6 +31,10 @@ int main(void)
 	      "\n",
 	      stdout);
 	char *ref = scenario_reference();
+	fputs(ref, stdout);
+	g_free(ref);
+	ref = sweep_reference();
+	fputs("\n", stdout);
 	fputs(ref, stdout);
 	g_free(ref);
 	return 0;

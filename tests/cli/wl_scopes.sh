@@ -13,7 +13,10 @@ hvsim=$1 src=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 n=0 fails=0
-t() { local what=$1; shift; n=$((n + 1)); if "$@"; then echo "ok $n - $what"; else fails=$((fails + 1)); echo "not ok $n - $what"; fi; }
+# passed WHAT: one TAP result from the status of what ran just before (`{ A && B; }; passed WHAT`)
+passed() { local rc=$?; n=$((n + 1)); if [ $rc = 0 ]; then echo "ok $n - $1"; else fails=$((fails + 1)); echo "not ok $n - $1"; fi; }
+# t WHAT CMD...: one TAP result, CMD's status
+t() { local what=$1; shift; "$@"; passed "$what"; }
 short=(--set /run/duration='"100ms"' --set /run/warmup='"10ms"')
 q() { sqlite3 "$tmp/w.db" "$1"; }
 # value MODE SCOPE NAME
@@ -26,22 +29,22 @@ s() { q "SELECT printf('%.17g', total(m.value)) FROM metrics m JOIN runs r ON r.
 "$hvsim" run "$src/scenarios/wl-cpu.json" --db "$tmp/w.db" --quiet "${short[@]}" > /dev/null
 for mode in virtual bare_metal; do
   vm=$(v $mode vm:batch ops) w0=$(v $mode vm:batch/wl:0 ops) w1=$(v $mode vm:batch/wl:1 ops)
-  t "$mode: wl:0 + wl:1 ops = vm ops ($w0 + $w1 = $vm)" [ -n "$vm" ] && [ "$w0" != 0 ] && [ "$w1" != 0 ] && \
-    [ "$(awk -v a="$w0" -v b="$w1" 'BEGIN { printf "%.17g", a + b }')" = "$vm" ]
+  { [ -n "$vm" ] && [ "$w0" != 0 ] && [ "$w1" != 0 ] && \
+    [ "$(awk -v a="$w0" -v b="$w1" 'BEGIN { printf "%.17g", a + b }')" = "$vm" ]; }; passed "$mode: wl:0 + wl:1 ops = vm ops ($w0 + $w1 = $vm)"
   t "$mode: wl:0 latency_count = its ops" [ "$(v $mode vm:batch/wl:0 latency_count)" = "$w0" ]
   t "$mode: wl:0 ops_per_s" [ -n "$(v $mode vm:batch/wl:0 ops_per_s)" ]
-  t "$mode: the tasks' ops add up to each workload's" [ "$(s $mode 'vm:batch/task:wl0.*' ops)" = "$w0" ] && \
-    [ "$(s $mode 'vm:batch/task:wl1.*' ops)" = "$w1" ]
-  t "$mode: det draws nothing, pareto draws" [ "$(v $mode vm:batch/wl:0 rng_digest)" = 0 ] && \
-    [ "$(v $mode vm:batch/wl:1 rng_digest)" != 0 ]
+  { [ "$(s $mode 'vm:batch/task:wl0.*' ops)" = "$w0" ] && \
+    [ "$(s $mode 'vm:batch/task:wl1.*' ops)" = "$w1" ]; }; passed "$mode: the tasks' ops add up to each workload's"
+  { [ "$(v $mode vm:batch/wl:0 rng_digest)" = 0 ] && \
+    [ "$(v $mode vm:batch/wl:1 rng_digest)" != 0 ]; }; passed "$mode: det draws nothing, pareto draws"
 done
 
 rm -f "$tmp/w.db"
 "$hvsim" run "$src/scenarios/wl-kv.json" --db "$tmp/w.db" --quiet "${short[@]}" > /dev/null
 for mode in virtual bare_metal; do
   ops=$(v $mode vm:kv/wl:0 ops)
-  t "$mode: kv reads + updates = ops ($ops)" [ -n "$ops" ] && [ "$ops" != 0 ] && \
-    [ "$(awk -v a="$(v $mode vm:kv/wl:0 reads)" -v b="$(v $mode vm:kv/wl:0 updates)" 'BEGIN { printf "%.17g", a + b }')" = "$ops" ]
+  { [ -n "$ops" ] && [ "$ops" != 0 ] && \
+    [ "$(awk -v a="$(v $mode vm:kv/wl:0 reads)" -v b="$(v $mode vm:kv/wl:0 updates)" 'BEGIN { printf "%.17g", a + b }')" = "$ops" ]; }; passed "$mode: kv reads + updates = ops ($ops)"
   t "$mode: kv servers' ops add up" [ "$(s $mode 'vm:kv/task:wl0.server-*' ops)" = "$ops" ]
 done
 

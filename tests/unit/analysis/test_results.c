@@ -3,7 +3,7 @@
  * test_results.c - the results database (analysis/results.h) and the comparison.
  * Checks: the file has every column INTERFACES.md lists for runs and metrics (names, types, the
  *   mode CHECK, the foreign key), the histograms and timeseries tables, the indexes and the views;
- *   user_version 1, journal mode WAL; a run reads back field for field, a histogram's buckets add
+ *   user_version 2, journal mode WAL; a run reads back field for field, a histogram's buckets add
  *   up to its count and its summary rows equal sim_hist's own percentiles, timeseries rows point for
  *   point; a failing write (NULL scope, duplicate name, bad mode, a NaN time) leaves no part of its
  *   run; a writer killed with SIGKILL leaves
@@ -298,7 +298,7 @@ Test(schema, has_every_interface_column)
 	g_free(path);
 }
 
-Test(schema, version_1_and_wal)
+Test(schema, version_2_and_wal)
 {
 	char *path, *mode;
 	struct results *r = open_new("v.db", &path);
@@ -306,8 +306,8 @@ Test(schema, version_1_and_wal)
 
 	results_close(r);
 	db = raw_open(path);
-	cr_assert_eq(q_int(db, "PRAGMA user_version"), 1);
-	cr_assert_eq(RESULTS_SCHEMA_VERSION, 1);
+	cr_assert_eq(q_int(db, "PRAGMA user_version"), 2);
+	cr_assert_eq(RESULTS_SCHEMA_VERSION, 2);
 	mode = q_text(db, "PRAGMA journal_mode");
 	cr_assert_str_eq(mode, "wal");
 	g_free(mode);
