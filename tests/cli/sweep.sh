@@ -88,7 +88,7 @@ msg=$("$hvsim" sweep "$tmp/s.json" --db "$tmp/j1.db" --resume 2>&1 >/dev/null); 
   grep -q "0 points to run (6 already done)" <<<"$msg" && [ "$before" = "$(dump "$tmp/j1.db")" ]; }; passed "--resume of a complete sweep: exit 0, nothing to run, nothing written"
 
 # SIGKILL mid-way, then --resume
-sed 's/"100ms"/"400ms"/' "$tmp/s.json" > "$tmp/long.json"
+sed 's/"100ms"/"1s"/' "$tmp/s.json" > "$tmp/long.json"
 "$hvsim" sweep "$tmp/long.json" --db "$tmp/ref.db" -j 2 --quiet
 "$hvsim" sweep "$tmp/long.json" --db "$tmp/k.db" -j 2 --quiet & pid=$!
 for _ in $(seq 200); do # until at least one point is complete, then kill at once
