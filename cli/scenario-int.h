@@ -31,6 +31,12 @@ struct ctx {
  */
 void *fail_at(struct ctx *c, const char *pointer, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 
+/*
+ * Reads and parses c->path into c->text and c->pos (both the caller's to free, also on failure);
+ * NULL with *c->error set ("FILE: why", "FILE:LINE:COL: malformed JSON near here").
+ */
+cJSON *ctx_parse_file(struct ctx *c);
+
 /* A key of a resolved object (borrowed; NULL if absent). */
 static inline const cJSON *obj(const cJSON *o, const char *k) { return cJSON_GetObjectItemCaseSensitive(o, k); }
 

@@ -936,16 +936,24 @@ static char *config_hash(struct ctx *c, const struct scenario *s, const cJSON *r
 
 /* ---- loading ---- */
 
-static char *read_file(struct ctx *c)
+cJSON *ctx_parse_file(struct ctx *c)
 {
-	char *text = NULL;
 	GError *e = NULL;
-	if (!g_file_get_contents(c->path, &text, NULL, &e)) {
+	if (!g_file_get_contents(c->path, &c->text, NULL, &e)) {
 		g_set_error(c->error, scenario_error_quark(), 2, "%s: %s", c->path, e->message);
 		g_error_free(e);
 		return NULL;
 	}
-	return text;
+	const char *end = NULL;
+	cJSON *root = cJSON_ParseWithOpts(c->text, &end, true);
+	if (!root) {
+		unsigned line, col;
+		jsonpos_at(c->text, end ? (size_t)(end - c->text) : 0, &line, &col);
+		g_set_error(c->error, scenario_error_quark(), 2, "%s:%u:%u: malformed JSON near here", c->path, line, col);
+		return NULL;
+	}
+	c->pos = jsonpos_index(c->text);
+	return root;
 }
 
 /* Detaches the object at a top-level key ("/base") of root for loading; NULL with an error if none. */
@@ -970,28 +978,17 @@ struct scenario *scenario_load_at(const char *path, const char *prefix, const ch
 	costs_tables_init();
 	g_return_val_if_fail(prefix[0] == '\0' || (prefix[0] == '/' && !strchr(prefix + 1, '/')), NULL);
 	struct ctx c = {.path = path, .prefix = prefix, .error = error};
-	c.text = read_file(&c);
-	if (!c.text)
-		return NULL;
-	const char *end = NULL;
-	cJSON *root = cJSON_ParseWithOpts(c.text, &end, true);
-	if (!root) {
-		unsigned line, col;
-		jsonpos_at(c.text, end ? (size_t)(end - c.text) : 0, &line, &col);
-		g_set_error(error, scenario_error_quark(), 2, "%s:%u:%u: malformed JSON near here", path, line, col);
-		g_free(c.text);
-		return NULL;
-	}
-	c.pos = jsonpos_index(c.text);
-	if (*prefix) {
+	cJSON *root = ctx_parse_file(&c);
+	if (root && *prefix) {
 		cJSON *sub = take_at(&c, root, prefix);
 		cJSON_Delete(root);
 		root = sub;
-		if (!root) {
+	}
+	if (!root) {
+		if (c.pos)
 			g_hash_table_destroy(c.pos);
-			g_free(c.text);
-			return NULL;
-		}
+		g_free(c.text);
+		return NULL;
 	}
 	struct scenario *s = g_new0(struct scenario, 1);
 	s->path = g_strdup(path);

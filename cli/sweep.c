@@ -7,10 +7,9 @@
  *       `hvsim run BASE --set ...` would run: the `set` entries first, then each axis' value at
  *       each of its paths, then run.replications when the sweep sets it.
  */
-#include <stdarg.h>
 #include <string.h>
 
-#include "cli/jsonpos.h"
+#include "cli/scenario-int.h"
 #include "cli/runner.h"
 #include "cli/sweep.h"
 #include "workloads/param.h"
@@ -55,33 +54,14 @@ struct axis {
 	bool files;
 };
 
-/* The file being loaded, and where its values are (for messages). */
+/* The file being loaded (where its values are, for messages), its JSON and its axes. */
 struct loader {
-	const char *path;
-	char *text;
-	GHashTable *pos;
+	struct ctx c;
 	cJSON *root;
 	GArray *axes;            /* struct axis */
-	GError **error;
 };
 
-/* "FILE:LINE:COL: POINTER: message" (exit status 2), like the scenario loader's. */
-static bool fail(struct loader *l, const char *pointer, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
-static bool fail(struct loader *l, const char *pointer, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *msg = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	unsigned line, col;
-	if (l->pos && jsonpos_find(l->pos, l->text, pointer, &line, &col))
-		g_set_error(l->error, scenario_error_quark(), 2, "%s:%u:%u: %s: %s", l->path, line, col,
-			    pointer[0] ? pointer : "/", msg);
-	else
-		g_set_error(l->error, scenario_error_quark(), 2, "%s: %s: %s", l->path, pointer[0] ? pointer : "/", msg);
-	g_free(msg);
-	return false;
-}
+#define fail(l, pointer, ...) (fail_at(&(l)->c, (pointer), __VA_ARGS__) != NULL)
 
 /* A value's name in point names: strings as they are, numbers as written, the rest as compact JSON. */
 static char *label_of(const cJSON *v)
@@ -304,7 +284,7 @@ static struct sweep_point *make_point(struct loader *l, uint32_t index, const in
 	p->index = index;
 	p->sets = g_ptr_array_new_with_free_func(g_free);
 	p->base_prefix = cJSON_IsObject(base) ? "/base" : "";
-	p->base = cJSON_IsObject(base) ? g_strdup(l->path)
+	p->base = cJSON_IsObject(base) ? g_strdup(l->c.path)
 		  : cJSON_IsString(base) ? relative_to(dir, base->valuestring) : NULL;
 	for (const cJSON *s = cJSON_GetObjectItemCaseSensitive(l->root, "set")->child; s; s = s->next)
 		add_set(p->sets, s->string, s);
@@ -341,7 +321,7 @@ static bool expand(struct loader *l, struct sweep *sw)
 	guint na = l->axes->len;
 	int *idx = g_new0(int, na);
 	bool zip = strcmp(param_string(l->root, "combine"), "zip") == 0, more = true, ok = true;
-	char *dir = g_path_get_dirname(l->path);
+	char *dir = g_path_get_dirname(l->c.path);
 	GHashTable *names = g_hash_table_new(g_str_hash, g_str_equal);
 	for (uint32_t index = 0; more && ok; index++) {
 		struct sweep_point *p = make_point(l, index, idx, dir);
@@ -403,7 +383,7 @@ static bool identify(struct loader *l, struct sweep *sw)
 	g_checksum_update(sum, (const guchar *)sw->name, -1);
 	for (guint i = 0; ok && i < sw->points->len; i++) {
 		struct sweep_point *p = sw->points->pdata[i];
-		struct scenario *s = sweep_point_scenario(sw, i, l->error);
+		struct scenario *s = sweep_point_scenario(sw, i, l->c.error);
 		ok = s != NULL;
 		if (!ok)
 			break;
@@ -436,23 +416,8 @@ static bool identify(struct loader *l, struct sweep *sw)
 /* Reads and parses the file; NULL with an error. */
 static cJSON *parse(struct loader *l)
 {
-	GError *e = NULL;
-	if (!g_file_get_contents(l->path, &l->text, NULL, &e)) {
-		g_set_error(l->error, scenario_error_quark(), 2, "%s: %s", l->path, e->message);
-		g_error_free(e);
-		return NULL;
-	}
-	const char *end = NULL;
-	cJSON *root = cJSON_ParseWithOpts(l->text, &end, true);
-	if (!root) {
-		unsigned line, col;
-		jsonpos_at(l->text, end ? (size_t)(end - l->text) : 0, &line, &col);
-		g_set_error(l->error, scenario_error_quark(), 2, "%s:%u:%u: malformed JSON near here", l->path, line,
-			    col);
-		return NULL;
-	}
-	l->pos = jsonpos_index(l->text);
-	if (!cJSON_IsObject(root)) {
+	cJSON *root = ctx_parse_file(&l->c);
+	if (root && !cJSON_IsObject(root)) {
 		fail(l, "", "expected a sweep: an object with `base` and `axes`");
 		cJSON_Delete(root);
 		return NULL;
@@ -474,7 +439,7 @@ bool sweep_is_sweep_file(const char *path)
 
 struct sweep *sweep_load(const char *path, GError **error)
 {
-	struct loader l = {.path = path, .error = error};
+	struct loader l = {.c = {.path = path, .prefix = "", .error = error}};
 	l.root = parse(&l);
 	struct sweep *sw = g_new0(struct sweep, 1);
 	sw->path = g_strdup(path);
@@ -502,9 +467,9 @@ struct sweep *sweep_load(const char *path, GError **error)
 	}
 	axes_free(l.axes);
 	cJSON_Delete(l.root);
-	if (l.pos)
-		g_hash_table_destroy(l.pos);
-	g_free(l.text);
+	if (l.c.pos)
+		g_hash_table_destroy(l.c.pos);
+	g_free(l.c.text);
 	if (!ok) {
 		sweep_free(sw);
 		return NULL;
