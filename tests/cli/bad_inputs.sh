@@ -9,9 +9,7 @@ hvsim=$1 src=$2
 bad=$src/tests/data/bad
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0 fails=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
+. "$(dirname "$0")/tap.sh"
 
 # a database with one good run in it
 db=$tmp/results.db
@@ -55,5 +53,4 @@ check "unwritable path" 1 "" "$hvsim" run "$src/scenarios/quickstart.json" --db 
 check "bad --set" 2 "--set" "$hvsim" run "$src/scenarios/quickstart.json" --db "$db" --set vms=1 --quiet
 check "unknown option" 2 "" "$hvsim" run "$src/scenarios/quickstart.json" --db "$db" --frobnicate
 
-echo "1..$n"
-[ $fails -eq 0 ]
+tap_done

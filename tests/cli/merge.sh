@@ -13,10 +13,7 @@ set -uo pipefail
 hvsim=$(realpath "$1") src=$(realpath "$2")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0 fails=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
-t() { local what=$1; shift; if "$@"; then ok "$what"; else notok "$what"; fi; }
+. "$(dirname "$0")/tap.sh"
 short=(--set /run/duration='"100ms"' --set /run/warmup='"10ms"')
 q=$src/scenarios/quickstart.json
 cd "$tmp" || exit 1
@@ -118,5 +115,4 @@ t "an unknown option: exit 2" [ $? = 2 ]
 "$hvsim" merge --help > help.out
 t "--help prints the usage, exit 0 ($?)" [ "$?$(head -n 1 help.out)" = "0usage: hvsim merge [--quiet] OUT.db SHARD.db..." ]
 
-echo "1..$n"
-[ $fails -eq 0 ]
+tap_done

@@ -10,12 +10,7 @@ set -uo pipefail
 hvsim=$1 src=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0 fails=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
-t() { local what=$1; shift; if "$@"; then ok "$what"; else notok "$what"; fi; }
-# passed WHAT: one TAP result from the status of what ran just before (`{ A && B; }; passed WHAT`)
-passed() { if [ $? = 0 ]; then ok "$1"; else notok "$1"; fi; }
+. "$(dirname "$0")/tap.sh"
 q() { sqlite3 "$tmp/$1" "$2"; }
 quiet() { "$@" > /dev/null; }
 
@@ -45,5 +40,4 @@ t "schedule: vcpus_in_use_mean is the step function's time average ($mean)" [ "$
 changes=$(q s.db "SELECT value FROM metrics WHERE scope = 'vm:pv' AND name = 'pv_changes';")
 t "schedule: 2 changes after the warm-up ($changes)" [ "$changes" = 2.0 ]
 
-echo "1..$n"
-[ $fails -eq 0 ]
+tap_done

@@ -11,12 +11,7 @@ set -uo pipefail
 hvsim=$1 src=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0 fails=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
-t() { local what=$1; shift; if "$@"; then ok "$what"; else notok "$what"; fi; }
-# passed WHAT: one TAP result from the status of what ran just before (`{ A && B; }; passed WHAT`)
-passed() { if [ $? = 0 ]; then ok "$1"; else notok "$1"; fi; }
+. "$(dirname "$0")/tap.sh"
 quiet() { "$@" > /dev/null; }
 short=(--set /run/duration='"100ms"' --set /run/warmup='"10ms"')
 
@@ -107,5 +102,4 @@ partial=$(sqlite3 "$tmp/k.db" "SELECT count(*) FROM runs r WHERE (SELECT count(*
 { [ "$runs" -gt 0 ] && [ "$partial" = 0 ]; }; passed "killed after $runs whole runs, none half-written"
 t "the killed database is intact" [ "$(sqlite3 "$tmp/k.db" 'PRAGMA integrity_check;')" = ok ]
 
-echo "1..$n"
-[ $fails -eq 0 ]
+tap_done

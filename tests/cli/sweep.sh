@@ -16,11 +16,7 @@ set -uo pipefail
 hvsim=$1 src=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0 fails=0
-# passed WHAT: one TAP result from the status of what ran just before (`{ A && B; }; passed WHAT`)
-passed() { local rc=$?; n=$((n + 1)); if [ $rc = 0 ]; then echo "ok $n - $1"; else fails=$((fails + 1)); echo "not ok $n - $1"; fi; }
-# t WHAT CMD...: one TAP result, CMD's status
-t() { local what=$1; shift; "$@"; passed "$what"; }
+. "$(dirname "$0")/tap.sh"
 q() { sqlite3 "$1" "$2"; }
 # Every stored row that a run determines, in a stable order (no ids, timestamps or wall times).
 dump() {
@@ -157,5 +153,4 @@ for f in "$src"/sweeps/*.json; do
   "$hvsim" validate "$f" >/dev/null; passed "shipped sweep $(basename "$f") validates"
 done
 
-echo "1..$n"
-[ $fails = 0 ]
+tap_done

@@ -12,11 +12,7 @@ set -uo pipefail
 hvsim=$1 src=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0 fails=0
-# passed WHAT: one TAP result from the status of what ran just before (`{ A && B; }; passed WHAT`)
-passed() { local rc=$?; n=$((n + 1)); if [ $rc = 0 ]; then echo "ok $n - $1"; else fails=$((fails + 1)); echo "not ok $n - $1"; fi; }
-# t WHAT CMD...: one TAP result, CMD's status
-t() { local what=$1; shift; "$@"; passed "$what"; }
+. "$(dirname "$0")/tap.sh"
 short=(--set /run/duration='"100ms"' --set /run/warmup='"10ms"')
 q() { sqlite3 "$tmp/w.db" "$1"; }
 # value MODE SCOPE NAME
@@ -48,5 +44,4 @@ for mode in virtual bare_metal; do
   t "$mode: kv servers' ops add up" [ "$(s $mode 'vm:kv/task:wl0.server-*' ops)" = "$ops" ]
 done
 
-echo "1..$n"
-[ $fails -eq 0 ]
+tap_done

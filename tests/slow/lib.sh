@@ -1,12 +1,9 @@
 # SPDX-License-Identifier: MIT
 # lib.sh - sourced by the tests/slow scripts: checks, timings, and the dump that says whether two
 # results databases hold the same sweep.
-n=0 fails=0
+. "$(dirname "${BASH_SOURCE[0]}")/../cli/tap.sh"   # ok, notok, t, passed
 T0=$(date +%s.%N)
 exec 3>&1   # timed prints here, whatever the command's stdout is redirected to
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
-t() { local what=$1; shift; if "$@"; then ok "$what"; else notok "$what"; fi; }
 now() { date +%s.%N; }
 # secs T: seconds since T (from now), 2 decimals
 secs() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
