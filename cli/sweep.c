@@ -242,7 +242,7 @@ static char *point_name(struct loader *l, const int *idx)
 			g_string_append(s, g_array_index(l->axes, struct axis, a).labels[idx[a]]);
 			c = close;
 		} else if (close) {
-			fail(l, "/point_name", "'%.*s' names no axis", (int)(close - c + 1), c);
+			(void)fail(l, "/point_name", "'%.*s' names no axis", (int)(close - c + 1), c);
 			g_string_free(s, TRUE);
 			return NULL;
 		} else {
@@ -418,7 +418,7 @@ static cJSON *parse(struct loader *l)
 {
 	cJSON *root = ctx_parse_file(&l->c);
 	if (root && !cJSON_IsObject(root)) {
-		fail(l, "", "expected a sweep: an object with `base` and `axes`");
+		(void)fail(l, "", "expected a sweep: an object with `base` and `axes`");
 		cJSON_Delete(root);
 		return NULL;
 	}
