@@ -9,10 +9,13 @@
  * Numerics: two passes (mean, then squared deviations), so a metric of 1e9 ns varying by 1 ns
  *       keeps its sd. A side whose values are all equal is "exact": mean = that value, sd = 0.
  * Rule for `significant`: results.h, results_compare.
+ * Sweeps: results_compare_sweep (export.h) reads a sweep's complete points with their axis values
+ *       (json_each over params_json) and compares each point's group the same way.
  */
 #include <math.h>
 #include <string.h>
 
+#include "analysis/export.h"
 #include "analysis/results-int.h"
 #include "analysis/tdist.h"
 
@@ -191,4 +194,143 @@ void results_compare_summary(GPtrArray *rows)
 		if (summary_rank(rows->pdata[i - 1]) < 0)
 			g_ptr_array_remove_index(rows, i - 1);
 	g_ptr_array_sort(rows, by_vm_then_rank);
+}
+
+/* ---- a sweep's points (export.h) ---- */
+
+static void axis_value_free(gpointer p)
+{
+	struct results_axis_value *v = p;
+
+	g_free(v->column);
+	g_free(v->json);
+	g_free(v->text);
+	g_free(v);
+}
+
+static void sweep_part_free(gpointer p)
+{
+	struct results_sweep_part *part = p;
+
+	g_free(part->sweep_id);
+	g_free(part->name);
+	g_free(part->group_id);
+	g_ptr_array_unref(part->axes);
+	if (part->rows)
+		g_ptr_array_unref(part->rows);
+	g_free(part);
+}
+
+/* The column an axis gets: its name, or "axis_NAME" when that is the name of a fixed column. */
+static char *axis_column(const char *axis)
+{
+	static const char *const fixed[] = {
+		"sweep_id", "point", "point_name", "group", "scope", "name", "unit",
+		"n_virtual", "mean_virtual", "sd_virtual", "ci95_virtual",
+		"n_bare_metal", "mean_bare_metal", "sd_bare_metal", "ci95_bare_metal", "ratio", "significant",
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(fixed); i++)
+		if (strcmp(axis, fixed[i]) == 0)
+			return g_strconcat("axis_", axis, NULL);
+	return g_strdup(axis);
+}
+
+/* The id of the sweep `sweep` names: an id, else the latest sweep of that name; NULL + error when none. */
+static char *sweep_resolve(struct results *r, const char *sweep, GError **error)
+{
+	GError *e = NULL;
+	bool found = false;
+	uint32_t done = 0;
+	char *id;
+
+	if (!results_sweep_find(r, sweep, &found, &done, error))
+		return NULL;
+	if (found)
+		return g_strdup(sweep);
+	id = results_sweep_by_name(r, sweep, &e);
+	if (!id && e)
+		g_propagate_error(error, e);
+	else if (!id)
+		results__fail(r, error, RESULTS_ERROR_INPUT, "no sweep '%s' (neither the id nor the name of one)", sweep);
+	return id;
+}
+
+/* A part from the statement's current row (point, name, group), without axes or rows yet. */
+static struct results_sweep_part *part_new(const char *sweep_id, sqlite3_stmt *st)
+{
+	struct results_sweep_part *part = g_new0(struct results_sweep_part, 1);
+
+	part->sweep_id = g_strdup(sweep_id);
+	part->point = (uint32_t)sqlite3_column_int64(st, 0);
+	part->name = g_strdup((const char *)sqlite3_column_text(st, 1));
+	part->group_id = g_strdup((const char *)sqlite3_column_text(st, 2));
+	part->axes = g_ptr_array_new_with_free_func(axis_value_free);
+	return part;
+}
+
+/* The complete points of sweep id, in point order, with their axis values (no rows yet). */
+static GPtrArray *sweep_parts(struct results *r, const char *id, GError **error)
+{
+	/* One line per (point, axis); a JSON string's text unquoted, anything else as its JSON. */
+	static const char sql[] =
+		"SELECT p.point, p.name, p.group_id, j.key,"
+		" CASE j.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'null' THEN 'null'"
+		"  ELSE json_quote(j.value) END,"
+		" CASE j.type WHEN 'text' THEN j.value WHEN 'true' THEN 'true' WHEN 'false' THEN 'false'"
+		"  WHEN 'null' THEN 'null' ELSE json_quote(j.value) END"
+		" FROM sweep_points p LEFT JOIN json_each(p.params_json) j"
+		" WHERE p.sweep_id = ?1 ORDER BY p.point, j.id";
+	sqlite3_stmt *st = NULL;
+	GPtrArray *parts;
+	struct results_sweep_part *part = NULL;
+	int rc = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL);
+
+	if (rc != SQLITE_OK) {
+		sqlite3_finalize(st);
+		results__db_fail(r, rc, error, "reading the sweep's points");
+		return NULL;
+	}
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	parts = g_ptr_array_new_with_free_func(sweep_part_free);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!part || part->point != (uint32_t)sqlite3_column_int64(st, 0)) {
+			part = part_new(id, st);
+			g_ptr_array_add(parts, part);
+		}
+		if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
+			struct results_axis_value *v = g_new0(struct results_axis_value, 1);
+
+			v->column = axis_column((const char *)sqlite3_column_text(st, 3));
+			v->json = g_strdup((const char *)sqlite3_column_text(st, 4));
+			v->text = g_strdup((const char *)sqlite3_column_text(st, 5));
+			g_ptr_array_add(part->axes, v);
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		results__db_fail(r, rc, error, "reading the sweep's points");
+		g_ptr_array_unref(parts);
+		parts = NULL;
+	}
+	sqlite3_finalize(st);
+	return parts;
+}
+
+GPtrArray *results_compare_sweep(struct results *r, const char *sweep, GError **error)
+{
+	g_return_val_if_fail(r != NULL && sweep != NULL, NULL);
+	char *id = sweep_resolve(r, sweep, error);
+	GPtrArray *parts = id ? sweep_parts(r, id, error) : NULL;
+
+	for (guint i = 0; parts && i < parts->len; i++) {
+		struct results_sweep_part *part = g_ptr_array_index(parts, i);
+
+		part->rows = results_compare(r, part->group_id, error);
+		if (!part->rows) {
+			g_ptr_array_unref(parts);
+			parts = NULL;
+		}
+	}
+	g_free(id);
+	return parts;
 }

@@ -6,6 +6,9 @@
  *      bare-metal twin, each run stored in one transaction), and prints the comparison of the
  *      group (the same numbers `hvsim compare` prints). Progress goes to stderr when it is a
  *      terminal. With a sweep file and --point, runs that point as the sweep would.
+ *      --trace FILE writes the timeline of replication 0's virtual run (analysis/trace_json.h,
+ *      docs/traces.md), --trace-window START:END only that span of it; both are checked, and the
+ *      file created, before anything runs.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -13,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "analysis/highlights.h"
 #include "cli/commands.h"
 #include "cli/group.h"
 #include "cli/sweep.h"
@@ -23,6 +27,8 @@ struct run_opts {
 	GPtrArray *sets;              /* char *, NULL-terminated for scenario_load */
 	GPtrArray *owned;             /* the sets made from options (freed with it) */
 	const char *point;            /* --point: one point of a sweep file */
+	const char *trace;            /* --trace FILE.json, or NULL */
+	const char *trace_window;     /* --trace-window START:END, or NULL */
 	bool quiet, json, no_baseline, have_seed, have_reps;
 	uint64_t seed;
 	uint32_t replications;
@@ -38,12 +44,17 @@ static void run_usage(FILE *out)
 {
 	fprintf(out, "usage: hvsim run SCENARIO.json [--db FILE] [--seed N] [--replications N]\n"
 		     "                 [--set /json/pointer=VALUE]... [--no-baseline] [--quiet] [--json]\n"
+		     "                 [--trace FILE.json [--trace-window START:END]]\n"
 		     "       hvsim run SWEEP.json --point NAME|INDEX [--db FILE] [--quiet] [--json]\n"
 		     "Runs the scenario (and, unless run.baseline is \"none\" or --no-baseline, its bare-metal\n"
 		     "twin), stores every run in the results database (default hvsim.db) and prints virtual\n"
 		     "vs bare metal per VM. See docs/scenario-reference.md for the keys.\n"
 		     "With a sweep file, runs one of its points and records it as that sweep's point, as\n"
-		     "`hvsim sweep` would (docs/sweeps.md); `hvsim validate SWEEP.json` lists the points.\n");
+		     "`hvsim sweep` would (docs/sweeps.md); `hvsim validate SWEEP.json` lists the points.\n"
+		     "--trace writes a Chrome/Perfetto trace-event JSON file (open it in ui.perfetto.dev) of\n"
+		     "the virtual run of replication 0 only: VPs on LPs, tasks on vCPUs, spins, lock holds,\n"
+		     "I/O flows, counters. --trace-window START:END (scenario times, e.g. 1s:1.2s) keeps only\n"
+		     "that span, from the start of the simulation (warm-up included). docs/traces.md.\n");
 }
 
 static void validate_usage(FILE *out)
@@ -111,6 +122,7 @@ static int parse(int argc, char **argv, struct run_opts *o, bool validate_only, 
 		{"no-baseline", no_argument, 0, 'n'},  {"quiet", no_argument, 0, 'q'},
 		{"json", no_argument, 0, 'j'},         {"help", no_argument, 0, 'h'},
 		{"point", required_argument, 0, 'p'},
+		{"trace", required_argument, 0, 't'},  {"trace-window", required_argument, 0, 'w'},
 		{0, 0, 0, 0},
 	};
 	void (*usage)(FILE *) = validate_only ? validate_usage : run_usage;
@@ -138,6 +150,8 @@ static int parse(int argc, char **argv, struct run_opts *o, bool validate_only, 
 		case 'S': g_ptr_array_add(o->sets, optarg); break;
 		case 'n': o->no_baseline = true; break;
 		case 'p': o->point = optarg; break;
+		case 't': o->trace = optarg; break;
+		case 'w': o->trace_window = optarg; break;
 		case 'q': o->quiet = true; break;
 		case 'j': o->json = true; break;
 		case 'h': usage(stdout); return 0;
@@ -147,7 +161,8 @@ static int parse(int argc, char **argv, struct run_opts *o, bool validate_only, 
 			return 2;
 		}
 	}
-	if (optind != argc - 1 || (validate_only && (o->db || o->have_seed || o->have_reps || o->json || o->point))) {
+	if (optind != argc - 1 ||
+	    (validate_only && (o->db || o->have_seed || o->have_reps || o->json || o->point || o->trace || o->trace_window))) {
 		usage(stderr);
 		return 2;
 	}
@@ -252,12 +267,64 @@ static int run_and_print(const struct scenario *s, struct results *db, const cha
 	results_compare_summary(rows);
 	results_compare_print(rows, stdout, o->json);
 	g_ptr_array_free(rows, TRUE);
+	if (!o->json && !results_compare_highlights_print(db, group, stdout, &e))
+		return fail(e);
 	return 0;
+}
+
+/* --trace-window START:END in the scenario's time syntax; false (message printed) when malformed. */
+static bool parse_window(const char *text, sim_time_t *start, sim_time_t *end)
+{
+	g_auto(GStrv) parts = g_strsplit(text, ":", -1);
+	GError *e = NULL;
+	if (g_strv_length(parts) != 2) {
+		fprintf(stderr, "hvsim: --trace-window expects START:END (e.g. 1s:1.2s), got '%s'\n", text);
+		return false;
+	}
+	if (!sim_time_parse(parts[0], start, &e) || !sim_time_parse(parts[1], end, &e)) {
+		fprintf(stderr, "hvsim: --trace-window '%s': %s\n", text, e->message);
+		g_error_free(e);
+		return false;
+	}
+	if (*start >= *end) {
+		fprintf(stderr, "hvsim: --trace-window '%s': the start must be before the end\n", text);
+		return false;
+	}
+	return true;
+}
+
+/* Creates the trace file of --trace (NULL without it); *rc = 2 when the options or the file are bad. */
+static struct trace_json *trace_open(const struct run_opts *o, int *rc)
+{
+	sim_time_t start = 0, end = SIM_TIME_MAX;
+	if (o->trace_window && !o->trace) {
+		fprintf(stderr, "hvsim: --trace-window needs --trace FILE.json\n");
+		*rc = 2;
+		return NULL;
+	}
+	if (!o->trace)
+		return NULL;
+	if (o->trace_window && !parse_window(o->trace_window, &start, &end)) {
+		*rc = 2;
+		return NULL;
+	}
+	GError *e = NULL;
+	struct trace_json *w = trace_json_open(o->trace, start, end, &e);
+	if (!w) {
+		fprintf(stderr, "hvsim: %s\n", e->message);
+		g_error_free(e);
+		*rc = 2;
+	}
+	return w;
 }
 
 /* hvsim run SWEEP.json --point NAME: one point, recorded as the sweep's (as a sweep worker would). */
 static int run_point(const char *file, const struct run_opts *o)
 {
+	if (o->trace || o->trace_window) {
+		fprintf(stderr, "hvsim: --trace applies to a scenario, not to a sweep's point\n");
+		return 2;
+	}
 	if (!o->point || overrides(o)) {
 		fprintf(stderr, "hvsim: %s is a sweep: run it with `hvsim sweep`, or one point with --point NAME|INDEX "
 				"(and no --set, --seed, --replications or --no-baseline)\n", file);
@@ -300,15 +367,19 @@ int cmd_run(int argc, char **argv)
 		rc = 2;
 	}
 	struct scenario *s = rc < 0 ? load(&o, file, &rc) : NULL;
-	if (s) {
+	struct trace_json *trace = s ? trace_open(&o, &rc) : NULL;
+	if (s && rc < 0) {
 		GError *e = NULL;
 		struct results *db = results_open(o.db ? o.db : "hvsim.db", true, &e);
 		char *group = g_uuid_string_random();
+		runner_trace_next(trace);
 		rc = db ? run_and_print(s, db, group, NULL, &o) : fail(e);
+		runner_trace_next(NULL);
 		g_free(group);
 		results_close(db);
-		scenario_free(s);
 	}
+	trace_json_free(trace); /* a run that failed midway still leaves a closed array */
+	scenario_free(s);
 	opts_free(&o);
 	return rc;
 }

@@ -21,5 +21,7 @@ int cmd_compare(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 /* hvsim merge [--quiet] OUT.db SHARD.db...: cli/cmd_merge.c */
 int cmd_merge(int argc, char **argv);
+/* hvsim report [--db FILE] [--group ID | --sweep ID|NAME | GROUP] --html OUT.html: cli/cmd_report.c */
+int cmd_report(int argc, char **argv);
 
 #endif /* CLI_COMMANDS_H */

@@ -3,7 +3,7 @@
  * main.c - the `hvsim` command: parses the command word and hands over to it.
  * Role: the only place that returns the process's exit status (docs/style.md (a)): 0 success,
  *       1 the run failed (model or I/O error), 2 bad usage or bad input.
- * Commands: run, validate, sweep, merge, compare (cli/cmd_*.c); report arrives with its issue.
+ * Commands: run, validate, sweep, merge, compare, report (cli/cmd_*.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +22,7 @@ static const struct command commands[] = {
 	{"sweep", cmd_sweep, "run every point of a sweep in parallel (resumable), or emit a Slurm array / job list"},
 	{"compare", cmd_compare, "virtual vs bare metal for a group of runs, with 95% confidence intervals"},
 	{"merge", cmd_merge, "merge shard databases into one (duplicate runs skipped; merging again adds nothing)"},
+	{"report", cmd_report, "an HTML page with charts of a group of runs or of a sweep (self-contained, offline)"},
 };
 
 static void usage(FILE *out)

@@ -910,6 +910,18 @@ static void vm_metrics(struct run_output *o, struct world *w, guint v, double sp
 	g_free(scope);
 }
 
+/* An LP's time by category and its VP switches (scope lp:N), or their sums over the host. */
+static void lp_metrics(struct run_output *o, const char *scope, const struct hv_lp_counters *c)
+{
+	put(o, scope, "lp_guest_ns", ns(c->guest_run), "ns");
+	put(o, scope, "lp_hypervisor_ns", ns(c->hypervisor_run), "ns");
+	put(o, scope, "lp_root_ns", ns(c->root_run), "ns");
+	put(o, scope, "lp_spin_ns", ns(c->spin), "ns");
+	put(o, scope, "lp_idle_ns", ns(c->idle), "ns");
+	put(o, scope, "vp_dispatches", (double)c->dispatches, "count");
+	put(o, scope, "vp_preemptions", (double)c->preemptions, "count");
+}
+
 static void host_metrics(struct run_output *o, struct world *w)
 {
 	struct hv_lp_counters sum = {0};
@@ -917,17 +929,14 @@ static void host_metrics(struct run_output *o, struct world *w)
 	for (uint32_t i = 0; i < n; i++) {
 		struct hv_lp_counters c;
 		hv_lp_counters(w->hv, i, &c);
+		char *scope = g_strdup_printf("lp:%u", i);
+		lp_metrics(o, scope, &c);
+		g_free(scope);
 		sum.guest_run += c.guest_run, sum.hypervisor_run += c.hypervisor_run, sum.root_run += c.root_run;
 		sum.spin += c.spin, sum.idle += c.idle, sum.dispatches += c.dispatches, sum.preemptions += c.preemptions;
 	}
 	put(o, "host", "lps", n, "count");
-	put(o, "host", "lp_guest_ns", ns(sum.guest_run), "ns");
-	put(o, "host", "lp_hypervisor_ns", ns(sum.hypervisor_run), "ns");
-	put(o, "host", "lp_root_ns", ns(sum.root_run), "ns");
-	put(o, "host", "lp_spin_ns", ns(sum.spin), "ns");
-	put(o, "host", "lp_idle_ns", ns(sum.idle), "ns");
-	put(o, "host", "vp_dispatches", (double)sum.dispatches, "count");
-	put(o, "host", "vp_preemptions", (double)sum.preemptions, "count");
+	lp_metrics(o, "host", &sum);
 	struct hv_partition *root = hv_root(w->hv);
 	if (root) {
 		struct hv_counters c;
@@ -990,6 +999,25 @@ bool runner_check(const struct scenario *s, GError **error)
 	return ok;
 }
 
+static struct trace_json *trace_request; /* runner_trace_next: the next virtual run's trace */
+
+void runner_trace_next(struct trace_json *w) { trace_request = w; }
+
+/* Runs the world, traced when a trace was requested (the request is then used up). */
+static bool run_traced(struct world *w, const struct scenario *s, struct progress_mon *pm, struct run_output *out,
+		       GError **error)
+{
+	struct trace_json *tr = trace_request;
+	trace_request = NULL;
+	if (tr)
+		sim_trace_attach(w->sim, trace_json_sink(tr));
+	run_world(w, s, pm, out);
+	if (!tr)
+		return true;
+	sim_trace_attach(w->sim, NULL);
+	return trace_json_finish(tr, sim_now(w->sim), error);
+}
+
 bool runner_run(const struct scenario *s, bool bare_metal, uint64_t seed, run_progress_fn progress, void *arg,
 		struct run_output *out, GError **error)
 {
@@ -1003,8 +1031,9 @@ bool runner_run(const struct scenario *s, bool bare_metal, uint64_t seed, run_pr
 		struct world w;
 		pm.share = 1;
 		ok = build_virtual(&w, s, seed, error);
+		if (ok)
+			ok = run_traced(&w, s, &pm, out, error);
 		if (ok) {
-			run_world(&w, s, &pm, out);
 			for (guint v = 0; v < w.vms->len; v++)
 				vm_metrics(out, &w, v, span_s, s->warmup);
 			host_metrics(out, &w);

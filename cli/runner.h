@@ -12,6 +12,7 @@
 #define CLI_RUNNER_H
 
 #include "analysis/results.h"
+#include "analysis/trace_json.h"
 #include "cli/scenario.h"
 
 /* What a run produced: rows for the database, and the summary a person reads. */
@@ -36,6 +37,13 @@ typedef void (*run_progress_fn)(void *arg, double done, double sim_s, double eve
 
 /* Builds every world of the scenario without running it: what the models refuse, located. */
 bool runner_check(const struct scenario *s, GError **error);
+
+/*
+ * `hvsim run --trace`: the next virtual run runner_run makes (the group runs replication 0's first)
+ * sends its timeline to w (borrowed; attached after the world is built, so every track is
+ * declared to it) and finishes it at the run's end. One request serves one run; NULL cancels.
+ */
+void runner_trace_next(struct trace_json *w);
 
 bool runner_run(const struct scenario *s, bool bare_metal, uint64_t seed, run_progress_fn progress, void *arg,
 		struct run_output *out, GError **error);

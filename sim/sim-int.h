@@ -70,6 +70,7 @@ bool sim__evq_check(const struct sim_evq *q, const char **why);
 
 /* The run. */
 struct sim {
+	struct sim_trace_head th;     /* first: sim_tracing() (trace.h) reads it inline */
 	struct sim_evq q;
 	sim_time_t now;
 	uint64_t events;
@@ -88,8 +89,8 @@ struct sim {
 	GPtrArray *counters, *gauges, *hists; /* tracked for the warm-up reset, borrowed */
 	GPtrArray *reset_hooks;               /* struct sim_reset_hook *, borrowed */
 
-	struct sim_trace_sink *trace; /* borrowed, may be NULL */
 	GPtrArray *track_groups, *track_names; /* owned strings, index = track id */
+	uint64_t flow_ids;                     /* the last flow id handed out */
 
 	/* the event being handled, for sim_bug (copies: a slab event is recycled before its handler runs) */
 	const struct sim_entity *cur_target; /* NULL outside handlers */

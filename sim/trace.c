@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * trace.c - track registry and the emit functions of trace.h.
+ * trace.c - track registry and the out-of-line halves of the emits of trace.h.
  * Role: keeps the declared tracks (so a sink attached late still learns them, in id order) and
- *       forwards each emit to the attached sink, stamped with the current simulated time.
+ *       forwards each emit to the attached sink, stamped with the current simulated time. The
+ *       inline emits in trace.h call here only when a sink is attached.
  */
 #include "sim/sim-int.h"
 
 void sim_trace_attach(struct sim *sim, struct sim_trace_sink *sink)
 {
-	sim->trace = sink;
+	sim->th.sink = sink;
 	if (!sink)
 		return;
 	for (guint i = 0; i < sim->track_names->len; i++)
@@ -20,31 +21,35 @@ uint32_t sim_trace_track(struct sim *sim, const char *group, const char *name)
 	uint32_t id = sim->track_names->len;
 	g_ptr_array_add(sim->track_groups, g_strdup(group));
 	g_ptr_array_add(sim->track_names, g_strdup(name));
-	if (sim->trace)
-		sim->trace->ops->track(sim->trace, id, group, name);
+	if (sim->th.sink)
+		sim->th.sink->ops->track(sim->th.sink, id, group, name);
 	return id;
 }
 
-void sim_trace_begin(struct sim *sim, uint32_t track, const char *name)
+uint64_t sim_trace_flow_id(struct sim *sim) { return ++sim->flow_ids; }
+
+void sim__trace_begin(struct sim *sim, uint32_t track, const char *name)
 {
-	if (sim->trace)
-		sim->trace->ops->begin(sim->trace, sim->now, track, name);
+	sim->th.sink->ops->begin(sim->th.sink, sim->now, track, name);
 }
 
-void sim_trace_end(struct sim *sim, uint32_t track)
+void sim__trace_end(struct sim *sim, uint32_t track)
 {
-	if (sim->trace)
-		sim->trace->ops->end(sim->trace, sim->now, track);
+	sim->th.sink->ops->end(sim->th.sink, sim->now, track);
 }
 
-void sim_trace_instant(struct sim *sim, uint32_t track, const char *name)
+void sim__trace_instant(struct sim *sim, uint32_t track, const char *name)
 {
-	if (sim->trace)
-		sim->trace->ops->instant(sim->trace, sim->now, track, name);
+	sim->th.sink->ops->instant(sim->th.sink, sim->now, track, name);
 }
 
-void sim_trace_counter(struct sim *sim, uint32_t track, const char *name, double value)
+void sim__trace_counter(struct sim *sim, uint32_t track, const char *name, double value)
 {
-	if (sim->trace)
-		sim->trace->ops->counter(sim->trace, sim->now, track, name, value);
+	sim->th.sink->ops->counter(sim->th.sink, sim->now, track, name, value);
+}
+
+void sim__trace_flow(struct sim *sim, uint32_t track, enum sim_flow_phase phase, uint64_t id, const char *name)
+{
+	if (sim->th.sink->ops->flow)
+		sim->th.sink->ops->flow(sim->th.sink, sim->now, track, phase, id, name);
 }

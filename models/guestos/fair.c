@@ -251,4 +251,5 @@ void gos_schedule(struct gos_cpu *c)
 		gos_kwork_add(c, GOS_COST_CONTEXT_SWITCH);
 	}
 	update_min_vruntime(c);
+	gos_trace_cpu(c);
 }

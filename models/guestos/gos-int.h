@@ -159,7 +159,14 @@ struct gos_cpu {
 	sim_time_t busy_since;
 	sim_time_t true_steal_base, visible_steal_base; /* the steal clocks at the last warm-up */
 	struct gos_cpu_stats st;
+	/* trace: what its vCPU track shows (gos_trace_cpu) */
+	const char *traced_name;    /* the open slice: the current task's name, "idle", or NULL */
+	bool traced_spin;           /* a "spin" slice is open inside it */
 };
+
+/* Brings the vCPU's trace track up to date: while in guest mode a slice named after the current task
+   ("idle" without one), with "spin" nested while it spins. Cheap without a sink (kernel.c). */
+void gos_trace_cpu(struct gos_cpu *c);
 
 struct gos_kernel {
 	struct gos_config cfg;

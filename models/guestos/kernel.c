@@ -161,6 +161,37 @@ static void timer_interrupt(struct gos_cpu *c)
 	gos_program_timer(c);
 }
 
+/* ---- trace (sim/trace.h) ---- */
+
+static void trace_cpu_slow(struct gos_cpu *c)
+{
+	struct sim *sim = c->k->sim;
+	uint32_t track = c->cpu->track;
+	const char *name = c->in_guest ? (c->curr ? c->curr->name : "idle") : NULL;
+	bool spin = name && c->spinning;
+	if (name != c->traced_name) {
+		if (c->traced_spin)
+			sim_trace_end(sim, track);
+		if (c->traced_name)
+			sim_trace_end(sim, track);
+		if (name)
+			sim_trace_begin(sim, track, name);
+		c->traced_name = name;
+		c->traced_spin = false;
+	}
+	if (spin && !c->traced_spin)
+		sim_trace_begin(sim, track, "spin");
+	else if (!spin && c->traced_spin)
+		sim_trace_end(sim, track);
+	c->traced_spin = spin;
+}
+
+void gos_trace_cpu(struct gos_cpu *c)
+{
+	if (sim_tracing(c->k->sim))
+		trace_cpu_slow(c);
+}
+
 /* ---- idle ---- */
 
 void gos_leave_idle(struct gos_cpu *c)
@@ -226,6 +257,7 @@ void gos_spin_begin(struct gos_cpu *c, sim_time_t until)
 	c->spinning = true;
 	c->spin_since = gos_now(c->k);
 	vhw_spin(c->cpu, true);
+	gos_trace_cpu(c);
 	if (t && until != SIM_TIME_MAX) {
 		sim_time_t left = until > t->op_spun ? until - t->op_spun : 0;
 		sim_timer_arm(c->k->sim, &c->spin_timer, c->spin_since + left);
@@ -246,6 +278,7 @@ void gos_spin_end(struct gos_cpu *c)
 	spin_account(c);
 	c->spinning = false;
 	vhw_spin(c->cpu, false);
+	gos_trace_cpu(c);
 }
 
 /* ---- the loop ---- */
@@ -355,6 +388,7 @@ static void g_run(struct vhw_cpu *vc)
 			c->spinning = false;
 			vhw_spin(c->cpu, false); /* its on-CPU time was taken at stop() */
 		}
+		gos_trace_cpu(c);
 		if (c->idle == GOS_IDLE_HALT)
 			c->idle = GOS_IDLE_NO; /* woken: the idle loop starts over */
 		gos_cpu_continue(c);
@@ -368,6 +402,7 @@ static void g_stop(struct vhw_cpu *vc)
 	c->attached = NULL; /* the hypervisor settled and detached it; it keeps its cycles */
 	if (c->spinning)
 		spin_account(c); /* off the CPU: the spin budget pauses */
+	gos_trace_cpu(c);
 }
 
 static const struct vhw_guest_ops guest_ops = {.interrupt = g_interrupt, .run = g_run, .stop = g_stop};

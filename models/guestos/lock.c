@@ -19,6 +19,7 @@ struct gos_lock {
 	char *name;
 	enum gos_lock_kind kind;
 	struct gos_task *owner;
+	uint32_t track;                /* trace: a slice per hold, named after the holder ("vm:NAME", "lock:NAME") */
 	GQueue waiters;                /* struct gos_task *, by arrival (lock_link) */
 	sim_time_t hold_since, holder_steal;
 	uint64_t acquisitions, contended, lhp, lwp, pv_halts, pv_kicks, long_spins;
@@ -64,6 +65,7 @@ static void take(struct gos_lock *l, struct gos_task *t, bool handed)
 	l->owner = t;
 	l->acquisitions++;
 	l->hold_since = now;
+	sim_trace_begin(l->k->sim, l->track, t->name);
 	l->holder_steal = gos_task_cpu_true_steal(t);
 	sim_hist_record(&l->wait, now - (t->lock_wait ? t->lock_asked : now));
 	if (t->lock_wait) {
@@ -160,6 +162,7 @@ static void release_start(struct gos_task *t, const struct gos_op *op)
 	SIM_ASSERT(l->k->sim, l->owner == t);
 	sim_time_t now = gos_now(l->k);
 	sim_hist_record(&l->hold, now - l->hold_since);
+	sim_trace_end(l->k->sim, l->track);
 	if (!sleeps(l) && gos_task_cpu_true_steal(t) > l->holder_steal)
 		l->lhp++; /* a spinlock holder stays on its vCPU: that vCPU's steal grew while it held */
 	l->owner = NULL;
@@ -220,6 +223,9 @@ struct gos_lock *gos_lock_new(struct gos_kernel *k, const char *name, enum gos_l
 	l->k = k;
 	l->name = g_strdup(name);
 	l->kind = kind;
+	char *track = g_strdup_printf("lock:%s", name);
+	l->track = sim_trace_track(k->sim, k->name, track);
+	g_free(track);
 	g_queue_init(&l->waiters);
 	sim_hist_init(&l->wait);
 	sim_hist_init(&l->hold);

@@ -32,6 +32,8 @@ struct hv_vp {
 	struct hv_partition *part;
 	const struct vhw_guest_ops *gops;
 	char name[64];
+	char label[64];                 /* "web/vp1": its slices on LP tracks (trace) */
+	const char *traced_state;       /* the state slice open on its vCPU track ("ready", "halted"), or NULL */
 
 	enum hv_vp_state state;
 	enum hv_mode mode;              /* while RUNNING */
@@ -93,6 +95,7 @@ struct hv_partition {
 	uint64_t *affinity;             /* LP bitmap, or NULL = any */
 	GPtrArray *vps;                 /* struct hv_vp *, owned */
 	uint32_t last_boosted;          /* directed yield starts its search after this VP */
+	uint32_t steal_track;           /* trace: its steal counter (root: unused) */
 	struct {                        /* its backing-hint window (backing.c) */
 		sim_time_t at;          /* start of the window */
 		double *busy;           /* per partition index: run + wait time at `at` (ps) */
@@ -119,6 +122,7 @@ struct hv_lp {
 	sim_timer_t kick_timer;         /* zero-delay reschedule request */
 	struct sim_pq rq;                /* the policy's ready queue for this LP */
 	uint64_t dispatches, preemptions;
+	uint32_t track;                 /* trace: which VP runs here ("host", "lp:N") */
 };
 
 struct hv_sched_ops {
@@ -168,6 +172,8 @@ struct hv {
 	struct sim_reset_hook reset_hook;
 	bool started;                   /* the run has started */
 	GPtrArray *actions;             /* struct hv_action *, owned: the timeline */
+	uint32_t ready_track;           /* trace: the count of ready VPs ("host", "runnable VPs") */
+	int64_t ready_traced;           /* the count last emitted (-1: none) */
 	void *root_data;                /* root.c */
 	struct {                        /* dynamic memory's balancing loop (dynmem.c) */
 		struct sim_entity ent;  /* "hv/dm", added with the first partition using it */

@@ -125,6 +125,13 @@ static struct hv_vp *vp_new(struct hv_partition *p, uint32_t index)
 	vp->ple_window = hv->cfg.ple_window;
 	vp->rq_node.id = sim_entity_count(hv->sim);
 	snprintf(vp->name, sizeof vp->name, "%s%s/vp:%u", p->is_root ? "" : "vm:", p->name, index);
+	snprintf(vp->label, sizeof vp->label, "%s/vp%u", p->name, index);
+	if (!p->is_root) {
+		char *group = g_strdup_printf("vm:%s", p->name), *track = g_strdup_printf("vcpu:%u", index);
+		vp->cpu.track = sim_trace_track(hv->sim, group, track);
+		g_free(group);
+		g_free(track);
+	}
 	sim_entity_add(hv->sim, &vp->ent, &hv_vp_ops, vp->name);
 	hv_vp_timers_init(vp);
 	g_ptr_array_add(p->vps, vp);
@@ -177,6 +184,11 @@ static struct hv_partition *partition_new(struct hv *hv, const char *name, bool 
 	p->vps = g_ptr_array_new();
 	p->mem_frac = g_new0(double, hv->nnodes);
 	p->nvnodes = 1;
+	if (!is_root) {
+		char *group = g_strdup_printf("vm:%s", name);
+		p->steal_track = sim_trace_track(hv->sim, group, "steal");
+		g_free(group);
+	}
 	g_ptr_array_add(hv->parts, p);
 	return p;
 }
@@ -861,6 +873,8 @@ struct hv *hv_new(struct hw_host *host, const struct hv_config *cfg, GError **er
 	sim_timer_init(&hv->period_timer, &hv->ent, HV_EV_PERIOD);
 	sim_timer_init(&hv->costop_timer, &hv->ent, HV_EV_COSTOP);
 	g_queue_init(&hv->costopped);
+	hv->ready_track = sim_trace_track(sim, "host", "runnable VPs");
+	hv->ready_traced = -1;
 	hv->lps = g_new0(struct hv_lp, hv->nlps);
 	for (uint32_t i = 0; i < hv->nlps; i++) {
 		struct hv_lp *lp = &hv->lps[i];
@@ -868,6 +882,7 @@ struct hv *hv_new(struct hw_host *host, const struct hv_config *cfg, GError **er
 		lp->hw = hw_lp_at(host, i);
 		lp->id = i;
 		snprintf(lp->name, sizeof lp->name, "hv/lp:%u", i);
+		lp->track = sim_trace_track(sim, "host", lp->name + 3); /* "lp:N" */
 		sim_pq_init(&lp->rq);
 		sim_entity_add(sim, &lp->ent, &hv_lp_ops, lp->name);
 		hv_lp_timers_init(lp);

@@ -79,6 +79,8 @@ struct vhw_guest_ops {
 struct vhw_cpu {
 	void *guest;     /* the guest's own per-vCPU state (set with vhw_set_guest) */
 	uint32_t index;  /* vCPU number inside the partition */
+	uint32_t track;  /* its trace track ("vm:NAME", "vcpu:N"): the hypervisor shows "ready" and
+	                    "halted" there while the VP is off its LP, the guest its tasks while on */
 };
 
 /* Attaches the guest's per-vCPU state and ops; before the partition starts. */

@@ -78,6 +78,48 @@ sim_time_t hv_vp_reserve_left(const struct hv *hv, const struct hv_vp *vp)
 	return vp->used >= r ? 0 : r - vp->used;
 }
 
+/* ---- trace (sim/trace.h): a slice per VP on its LP's track, ready VPs, steal per VM ---- */
+
+/* The count of ready VPs, when it changed. Walks every VP: runs only while tracing. */
+static void trace_ready(struct hv *hv)
+{
+	if (!sim_tracing(hv->sim))
+		return;
+	int64_t n = 0;
+	for (guint i = 0; i < hv->parts->len; i++) {
+		const struct hv_partition *p = hv->parts->pdata[i];
+		for (guint v = 0; v < p->vps->len; v++)
+			n += ((const struct hv_vp *)p->vps->pdata[v])->state == HV_VP_READY;
+	}
+	if (n != hv->ready_traced)
+		sim_trace_counter(hv->sim, hv->ready_track, "runnable VPs", (double)n);
+	hv->ready_traced = n;
+}
+
+/* The partition's steal so far (its VPs' time ready but not running, ms), at a dispatch. */
+static void trace_steal(const struct hv_partition *p)
+{
+	if (!sim_tracing(p->hv->sim) || p->is_root)
+		return;
+	sim_time_t steal = 0;
+	for (guint v = 0; v < p->vps->len; v++)
+		steal += vhw_true_steal(&((struct hv_vp *)p->vps->pdata[v])->cpu);
+	sim_trace_counter(p->hv->sim, p->steal_track, "steal ms", (double)steal / SIM_PS_PER_MS);
+}
+
+/* The VP's state while off its LP, on its vCPU track: "ready", "halted", "root wait", or NULL. */
+static void trace_state(struct hv_vp *vp, const char *state)
+{
+	struct sim *sim = vp->hv->sim;
+	if (!sim_tracing(sim) || vp->part->is_root || state == vp->traced_state)
+		return;
+	if (vp->traced_state)
+		sim_trace_end(sim, vp->cpu.track);
+	if (state)
+		sim_trace_begin(sim, vp->cpu.track, state);
+	vp->traced_state = state;
+}
+
 /* ---- becoming ready ---- */
 
 static void vp_ready(struct hv_vp *vp, enum hv_why why)
@@ -85,6 +127,8 @@ static void vp_ready(struct hv_vp *vp, enum hv_why why)
 	struct hv *hv = vp->hv;
 	vp->state = HV_VP_READY;
 	vp->ready_since = now_of(hv);
+	trace_state(vp, "ready");
+	trace_ready(hv);
 	if (hv_vp_budget_left(hv, vp) == 0) {
 		vp->throttled = true;
 		g_queue_push_tail_link(&hv->throttled, &vp->throttle_link);
@@ -143,6 +187,9 @@ static void dispatch(struct hv_lp *lp, struct hv_vp *vp)
 	lp->cur = vp;
 	vp->c.wait += now - vp->ready_since;
 	vp->c.dispatches++;
+	sim_trace_begin(hv->sim, lp->track, vp->label);
+	trace_state(vp, NULL);
+	trace_steal(vp->part);
 	lp->dispatches++;
 	if (vp->last_lp >= 0 && (uint32_t)vp->last_lp != lp->id)
 		vp->c.migrations++;
@@ -182,6 +229,7 @@ static void vp_leave_lp(struct hv_vp *vp)
 	}
 	vp->lp = NULL;
 	lp->cur = NULL;
+	sim_trace_end(vp->hv->sim, lp->track);
 }
 
 /*
@@ -246,11 +294,13 @@ static void lp_schedule(struct hv_lp *lp)
 			lp->preemptions++;
 		}
 		vp_leave_lp(prev);
+		trace_state(prev, "ready");
 	}
 	if (next)
 		dispatch(lp, next);
 	else
 		lp_idle(lp);
+	trace_ready(hv);
 }
 
 /* ---- guest mode and exits ---- */
@@ -321,6 +371,7 @@ static void exit_done(struct hv_vp *vp)
 		vp_charge(vp);
 		vp_leave_lp(vp);
 		vp->state = HV_VP_BLOCKED;
+		trace_state(vp, vp->after == HV_AFTER_ROOT ? "root wait" : "halted");
 		if (vp->after == HV_AFTER_ROOT) {
 			vp->root_wait = true;
 			hv_root_submit(hv, vp->root_worker ? hv_partition_worker_lp(vp->part) : lp->id, vp->root_cycles,
@@ -437,6 +488,8 @@ void hv_vp_stop(struct hv_vp *vp)
 	vp->after = HV_AFTER_RESUME;
 	vp->mode = HV_MODE_EXIT;
 	vp->state = HV_VP_OFF;
+	trace_state(vp, NULL);
+	trace_ready(hv);
 }
 
 /* ---- entity handlers ---- */

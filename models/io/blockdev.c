@@ -53,6 +53,9 @@ struct io_blockdev {
 	sim_time_t busy_acc;   /* media busy-any time over [window start, busy_since) */
 	sim_time_t busy_since; /* when the slots last went from all free to one held */
 	struct sim_reset_hook reset_hook;
+	/* trace: per slot a track of its media times, declared at the first use while tracing */
+	uint32_t *slot_track;  /* parallelism; UINT32_MAX: not declared; NULL until tracing */
+	bool *slot_traced;     /* a slice is open on the slot's track */
 };
 
 G_DEFINE_QUARK(io-error-quark, io_error)
@@ -94,6 +97,38 @@ static struct io_req *fifo_pop(struct io_fifo *f)
 	return r;
 }
 
+/* ---- trace (sim/trace.h): a slice per media time on the slot's track, and the request's flow ---- */
+
+static void trace_slot_begin(struct io_blockdev *d, uint32_t i, const struct io_req *r)
+{
+	struct sim *sim = d->ent.sim;
+	if (!sim_tracing(sim))
+		return;
+	if (!d->slot_track) {
+		d->slot_track = g_new(uint32_t, d->cfg.parallelism);
+		d->slot_traced = g_new0(bool, d->cfg.parallelism);
+		for (uint32_t s = 0; s < d->cfg.parallelism; s++)
+			d->slot_track[s] = UINT32_MAX;
+	}
+	if (d->slot_track[i] == UINT32_MAX) {
+		char *name = g_strdup_printf("%s/slot:%" PRIu32, d->name, i);
+		d->slot_track[i] = sim_trace_track(sim, "host", name);
+		g_free(name);
+	}
+	sim_trace_begin(sim, d->slot_track[i], r->write ? "write" : "read");
+	if (r->flow)
+		sim_trace_flow(sim, d->slot_track[i], SIM_FLOW_STEP, r->flow, "io");
+	d->slot_traced[i] = true;
+}
+
+static void trace_slot_end(struct io_blockdev *d, uint32_t i)
+{
+	if (d->slot_traced && d->slot_traced[i]) {
+		sim_trace_end(d->ent.sim, d->slot_track[i]);
+		d->slot_traced[i] = false;
+	}
+}
+
 /* ---- pipeline ---- */
 
 /* Slot i (held, or just taken from the free stack) holds r for its media time. */
@@ -101,6 +136,7 @@ static void slot_fill(struct io_blockdev *d, uint32_t i, struct io_req *r)
 {
 	struct io_slot *s = &d->slots[i];
 	s->req = r;
+	trace_slot_begin(d, i, r);
 	sim_timer_arm_in(d->ent.sim, &s->timer, r->write ? d->cfg.write_latency : d->cfg.read_latency);
 }
 
@@ -120,6 +156,7 @@ static void media_done(struct io_blockdev *d, uint32_t i)
 	struct io_slot *s = &d->slots[i];
 	struct io_req *r = s->req;
 	SIM_ASSERT(sim, r != NULL);
+	trace_slot_end(d, i);
 
 	fifo_push(&d->link, r);
 	if (d->link.len == 1)
@@ -303,6 +340,8 @@ void io_blockdev_free(struct io_blockdev *d)
 	sim_hist_clear(&d->latency);
 	g_free(d->free_slots);
 	g_free(d->slots);
+	g_free(d->slot_track);
+	g_free(d->slot_traced);
 	g_free(d->inflight);
 	g_free(d->name);
 	g_free(d);

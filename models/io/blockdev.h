@@ -59,6 +59,7 @@ struct io_req {
 	uint64_t bytes;                  /* bytes to transfer over the link (0 allowed) */
 	bool write;                      /* media time: write_latency, else read_latency */
 	void (*done)(struct io_req *r);  /* completion: device context (no vCPU), sim_now() is the time */
+	uint64_t flow;                   /* trace flow id (sim_trace_flow_id), 0: none; set by the submitter */
 	/* private: the device's, valid between submit and done */
 	struct io_req *next;             /* slot wait list, then link list */
 	sim_time_t submitted;            /* for the latency histogram */

@@ -16,6 +16,7 @@
  *   blk_complete each). A request that finds the outbound ring full waits in the driver until
  *   StorVSP frees space (ring_full_stalls).
  */
+#include <inttypes.h>
 #include <string.h>
 
 #include "models/io/disk.h"
@@ -64,6 +65,7 @@ struct chan {
 	bool vsp_busy;
 	uint32_t batch;               /* packets the current drain pays for */
 	GQueue backlog;               /* requests waiting for outbound ring space (struct io_disk_io) */
+	uint32_t track;               /* trace: StorVSP's drains of this channel ("root", "storvsp:VM/DISK/ch:N") */
 };
 
 struct io_disk {
@@ -96,10 +98,35 @@ static double worker_cycles(const struct io_disk *d)
 	return (double)hv_costs(d->hv)->ps[HV_COST_INTERCEPT_ROOT_USER] * (double)d->khz / (double)SIM_PS_PER_MS;
 }
 
+/* ---- trace (sim/trace.h): a flow per request, submit (vCPU) -> StorVSP -> device slot -> completion ---- */
+
+static void trace_flow(struct io_disk *d, uint32_t cpu, const struct io_disk_io *io, enum sim_flow_phase ph)
+{
+	if (io->flow)
+		sim_trace_flow(d->sim, gos_cpu_vhw(d->k, cpu)->track, ph, io->flow, io->write ? "write" : "read");
+}
+
+/* StorVSP starts draining a batch: a slice on the channel's track, a flow step for each request. */
+static void trace_drain(struct chan *c)
+{
+	struct sim *sim = c->d->sim;
+	if (!sim_tracing(sim))
+		return;
+	sim_trace_begin(sim, c->track, "storvsp");
+	uint32_t i = 0;
+	for (GList *l = c->ch.out.packets.head; l && i < c->batch; l = l->next, i++) {
+		const struct io_disk_io *io = sim_container_of((struct vmbus_packet *)l->data, struct io_disk_io, out);
+		if (io->flow)
+			sim_trace_flow(sim, c->track, SIM_FLOW_STEP, io->flow, "io");
+	}
+}
+
 /* ---- completion, common to every path ---- */
 
-static void finish(struct io_disk *d, struct io_disk_io *io)
+/* The I/O completes in the guest, on vCPU cpu's interrupt path. */
+static void finish(struct io_disk *d, struct io_disk_io *io, uint32_t cpu)
 {
+	trace_flow(d, cpu, io, SIM_FLOW_END);
 	d->ios++;
 	d->bytes += io->bytes;
 	sim_hist_record(&d->latency, sim_now(d->sim) - io->start);
@@ -140,7 +167,7 @@ static void device_done(struct io_req *r);
 
 static void device_submit(struct io_disk *d, struct io_disk_io *io)
 {
-	io->req = (struct io_req){.bytes = io->bytes, .write = io->write, .done = device_done};
+	io->req = (struct io_req){.bytes = io->bytes, .write = io->write, .done = device_done, .flow = io->flow};
 	uint32_t q = io->cpu % io_blockdev_queues(d->dev);
 	if (!io_blockdev_submit(d->dev, q, &io->req))
 		sim_bug(d->sim, NULL, "disk %s: device queue %u is full (raise device.queue_depth)", d->name, q);
@@ -190,6 +217,7 @@ static void vsp_drain(struct chan *c, bool wakeup)
 	double cycles = c->batch * cyc(d, IO_DISK_COST_VSP_SUBMIT) + (wakeup ? cyc(d, IO_DISK_COST_VSP_WAKEUP) : 0);
 	d->batches++;
 	d->root_cycles += (double)(uint64_t)cycles;
+	trace_drain(c);
 	hv_root_submit(d->hv, c->ch.id % hw_nlps(hv_host(d->hv)), (uint64_t)cycles, vsp_drained, c);
 }
 
@@ -221,6 +249,8 @@ static void vsp_drained(void *arg)
 {
 	struct chan *c = arg;
 	struct vmbus_packet *p;
+	if (sim_tracing(c->d->sim))
+		sim_trace_end(c->d->sim, c->track);
 	for (uint32_t i = 0; i < c->batch && (p = vmbus_ring_read(&c->ch.out, NULL)) != NULL; i++)
 		device_submit(c->d, sim_container_of(p, struct io_disk_io, out));
 	backlog_refill(c);
@@ -258,7 +288,7 @@ static void guest_read(struct vmbus_packet *p, bool space, void *arg)
 	struct chan *c = arg;
 	struct io_disk *d = c->d;
 	gos_irq_work(d->k, c->ch.target_vcpu, cyc(d, IO_DISK_COST_VSC_PACKET) + cyc(d, IO_DISK_COST_BLK_COMPLETE));
-	finish(d, sim_container_of(p, struct io_disk_io, in));
+	finish(d, sim_container_of(p, struct io_disk_io, in), c->ch.target_vcpu);
 }
 
 /* The bottom half: completions, after the handler's register accesses and the work before them. */
@@ -270,7 +300,7 @@ static void guest_poll(struct gos_kernel *k, uint32_t cpu, void *arg)
 		GList *l;
 		while ((l = g_queue_pop_head_link(&d->done_q[cpu]))) {
 			gos_irq_work(k, cpu, cyc(d, IO_DISK_COST_BLK_COMPLETE));
-			finish(d, l->data);
+			finish(d, l->data, cpu);
 		}
 		return;
 	}
@@ -304,6 +334,8 @@ static void op_start(struct gos_task *t, const struct gos_op *op)
 	io->step = 0;
 	io->waiting = io->completed = false;
 	io->cpu = (uint32_t)gos_task_cpu(t);
+	io->flow = sim_tracing(d->sim) ? sim_trace_flow_id(d->sim) : 0;
+	trace_flow(d, io->cpu, io, SIM_FLOW_BEGIN);
 	gos_irq_work(d->k, io->cpu, cyc(d, IO_DISK_COST_BLK_SUBMIT));
 }
 
@@ -424,6 +456,9 @@ struct io_disk *io_disk_new(struct gos_kernel *k, struct hv *hv, const struct io
 		for (uint32_t i = 0; i < d->nchans; i++) {
 			d->chans[i].d = d;
 			vmbus_channel_init(&d->chans[i].ch, i, cfg->ring_size, i * d->ncpus / d->nchans);
+			char *track = g_strdup_printf("storvsp:%s/%s/ch:%" PRIu32, hv_partition_name(gos_partition(k)), d->name, i);
+			d->chans[i].track = sim_trace_track(d->sim, "root", track);
+			g_free(track);
 			g_queue_init(&d->chans[i].backlog);
 		}
 	}

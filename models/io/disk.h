@@ -73,6 +73,7 @@ struct io_disk_io {
 	bool waiting, completed;     /* the operation blocked for it / it completed before that */
 	struct vmbus_packet out, in;
 	GList link;
+	uint64_t flow;                /* trace: its flow id (0: not traced) */
 };
 /* Fills a task's next operation: do io (read or write of io->bytes); it ends when the I/O completes. */
 void gos_op_disk(struct gos_op *op, struct io_disk_io *io);

@@ -35,6 +35,15 @@ digests=$(sqlite3 "$tmp/a.db" "SELECT r.mode, m.value FROM metrics m JOIN runs r
                                 WHERE m.scope = 'vm:web' AND m.name = 'rng_digest' ORDER BY r.mode;")
 virt=$(echo "$digests" | sed -n 's/^virtual|//p') bare=$(echo "$digests" | sed -n 's/^bare_metal|//p')
 { [ -n "$virt" ] && [ "$virt" != 0 ] && [ "$virt" = "$bare" ]; }; passed "the twin draws the same random numbers (vm:web rng_digest $virt)"
+per_lp=$(sqlite3 "$tmp/a.db" "SELECT COUNT(*) FROM metrics h JOIN runs r ON r.id = h.run_id
+  WHERE r.mode = 'virtual' AND h.scope = 'host' AND h.name IN ('lp_guest_ns', 'lp_hypervisor_ns', 'lp_root_ns',
+        'lp_spin_ns', 'lp_idle_ns', 'vp_dispatches', 'vp_preemptions')
+    AND abs(h.value - (SELECT SUM(l.value) FROM metrics l WHERE l.run_id = h.run_id AND l.scope LIKE 'lp:%'
+                        AND l.name = h.name)) < 1e-6 * max(1, h.value)")
+span=$(sqlite3 "$tmp/a.db" "SELECT abs(SUM(m.value) - (SELECT value FROM metrics WHERE run_id = r.id AND scope = 'host'
+  AND name = 'lps') * r.sim_seconds * 1e9) < 1 FROM metrics m JOIN runs r ON r.id = m.run_id WHERE r.mode = 'virtual'
+  AND m.scope LIKE 'lp:%' AND m.name IN ('lp_guest_ns', 'lp_hypervisor_ns', 'lp_root_ns', 'lp_spin_ns', 'lp_idle_ns')")
+{ [ "$per_lp" = 7 ] && [ "$span" = 1 ]; }; passed "lp:N rows add up to host's (7 of 7), and the LP categories to LPs x span ($per_lp, $span)"
 "$hvsim" compare --db "$tmp/a.db" > "$tmp/a.cmp"
 t "hvsim compare prints what hvsim run printed" diff <(tail -n +2 "$tmp/a.out") <(tail -n +3 "$tmp/a.cmp")
 
