@@ -164,9 +164,8 @@ struct gos_cpu {
 	bool traced_spin;           /* a "spin" slice is open inside it */
 };
 
-/* Brings the vCPU's trace track up to date: while in guest mode a slice named after the current task
-   ("idle" without one), with "spin" nested while it spins. Cheap without a sink (kernel.c). */
-void gos_trace_cpu(struct gos_cpu *c);
+/* Brings the vCPU's trace track up to date (kernel.c; gos_trace_cpu below tests for a sink first). */
+void gos__trace_cpu(struct gos_cpu *c);
 
 struct gos_kernel {
 	struct gos_config cfg;
@@ -225,6 +224,14 @@ struct gos_kernel {
 		uint64_t faults;        /* since the warm-up */
 	} mem;
 };
+
+/* Brings the vCPU's trace track up to date: while in guest mode a slice named after the current task
+   ("idle" without one), with "spin" nested while it spins. One inline test without a sink. */
+static inline void gos_trace_cpu(struct gos_cpu *c)
+{
+	if (sim_tracing(c->k->sim))
+		gos__trace_cpu(c);
+}
 
 enum { GOS_LVL_SMT, GOS_LVL_MC, GOS_LVL_NUMA };
 

@@ -163,7 +163,7 @@ static void timer_interrupt(struct gos_cpu *c)
 
 /* ---- trace (sim/trace.h) ---- */
 
-static void trace_cpu_slow(struct gos_cpu *c)
+void gos__trace_cpu(struct gos_cpu *c)
 {
 	struct sim *sim = c->k->sim;
 	uint32_t track = c->cpu->track;
@@ -186,11 +186,6 @@ static void trace_cpu_slow(struct gos_cpu *c)
 	c->traced_spin = spin;
 }
 
-void gos_trace_cpu(struct gos_cpu *c)
-{
-	if (sim_tracing(c->k->sim))
-		trace_cpu_slow(c);
-}
 
 /* ---- idle ---- */
 

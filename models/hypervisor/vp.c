@@ -81,10 +81,8 @@ sim_time_t hv_vp_reserve_left(const struct hv *hv, const struct hv_vp *vp)
 /* ---- trace (sim/trace.h): a slice per VP on its LP's track, ready VPs, steal per VM ---- */
 
 /* The count of ready VPs, when it changed. Walks every VP: runs only while tracing. */
-static void trace_ready(struct hv *hv)
+G_GNUC_NO_INLINE static void trace_ready_count(struct hv *hv)
 {
-	if (!sim_tracing(hv->sim))
-		return;
 	int64_t n = 0;
 	for (guint i = 0; i < hv->parts->len; i++) {
 		const struct hv_partition *p = hv->parts->pdata[i];
@@ -97,9 +95,9 @@ static void trace_ready(struct hv *hv)
 }
 
 /* The partition's steal so far (its VPs' time ready but not running, ms), at a dispatch. */
-static void trace_steal(const struct hv_partition *p)
+G_GNUC_NO_INLINE static void trace_steal_now(const struct hv_partition *p)
 {
-	if (!sim_tracing(p->hv->sim) || p->is_root)
+	if (p->is_root)
 		return;
 	sim_time_t steal = 0;
 	for (guint v = 0; v < p->vps->len; v++)
@@ -108,16 +106,35 @@ static void trace_steal(const struct hv_partition *p)
 }
 
 /* The VP's state while off its LP, on its vCPU track: "ready", "halted", "root wait", or NULL. */
-static void trace_state(struct hv_vp *vp, const char *state)
+G_GNUC_NO_INLINE static void trace_state_now(struct hv_vp *vp, const char *state)
 {
 	struct sim *sim = vp->hv->sim;
-	if (!sim_tracing(sim) || vp->part->is_root || state == vp->traced_state)
+	if (vp->part->is_root || state == vp->traced_state)
 		return;
 	if (vp->traced_state)
 		sim_trace_end(sim, vp->cpu.track);
 	if (state)
 		sim_trace_begin(sim, vp->cpu.track, state);
 	vp->traced_state = state;
+}
+
+/* The trace hooks: one inline test of the sink when nothing traces (the bodies stay out of line). */
+static inline void trace_ready(struct hv *hv)
+{
+	if (sim_tracing(hv->sim))
+		trace_ready_count(hv);
+}
+
+static inline void trace_steal(const struct hv_partition *p)
+{
+	if (sim_tracing(p->hv->sim))
+		trace_steal_now(p);
+}
+
+static inline void trace_state(struct hv_vp *vp, const char *state)
+{
+	if (sim_tracing(vp->hv->sim))
+		trace_state_now(vp, state);
 }
 
 /* ---- becoming ready ---- */
