@@ -839,6 +839,9 @@ static void vm_metrics(struct run_output *o, struct world *w, guint v, double sp
 		char *dscope = g_strdup_printf("dev:%s/%s", vm->name, io_disk_name(disks->pdata[i]));
 		double n = ds.ios ? (double)ds.ios : NAN;
 		put(o, dscope, "ios", (double)ds.ios, "ops");
+		put(o, dscope, "submitted", (double)ds.submitted, "ops");
+		put(o, dscope, "in_flight_start", (double)ds.in_flight_start, "ops");
+		put(o, dscope, "in_flight_end", (double)ds.in_flight_end, "ops");
 		put(o, dscope, "iops", span_s > 0 ? (double)ds.ios / span_s : 0, "ops/s");
 		put(o, dscope, "bytes_per_s", span_s > 0 ? (double)ds.bytes / span_s : 0, "bytes/s");
 		put(o, dscope, "signals_per_io", (double)ds.signals / n, "");

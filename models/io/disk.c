@@ -85,6 +85,8 @@ struct io_disk {
 	bool ide_busy;
 	GQueue ide_wait;
 	uint64_t ios, bytes, signals, interrupts, stalls, batches;
+	uint64_t submitted;            /* I/Os started (since the warm-up) */
+	uint64_t in_flight, in_flight_start; /* started and not finished: now, and at the warm-up */
 	double root_cycles;           /* root CPU this disk asked for (StorVSP, the IDE worker) */
 	struct sim_hist latency;
 	struct sim_reset_hook reset;
@@ -128,6 +130,7 @@ static void finish(struct io_disk *d, struct io_disk_io *io, uint32_t cpu)
 {
 	trace_flow(d, cpu, io, SIM_FLOW_END);
 	d->ios++;
+	d->in_flight--;
 	d->bytes += io->bytes;
 	sim_hist_record(&d->latency, sim_now(d->sim) - io->start);
 	if (io->done) {
@@ -333,6 +336,8 @@ static void op_start(struct gos_task *t, const struct gos_op *op)
 	io->start = sim_now(d->sim);
 	io->step = 0;
 	io->waiting = io->completed = false;
+	d->submitted++;
+	d->in_flight++;
 	io->cpu = (uint32_t)gos_task_cpu(t);
 	io->flow = sim_tracing(d->sim) ? sim_trace_flow_id(d->sim) : 0;
 	trace_flow(d, io->cpu, io, SIM_FLOW_BEGIN);
@@ -421,7 +426,8 @@ static void reset(struct sim_reset_hook *h, sim_time_t now)
 {
 	(void)now;
 	struct io_disk *d = sim_container_of(h, struct io_disk, reset);
-	d->ios = d->bytes = d->signals = d->interrupts = d->stalls = d->batches = 0;
+	d->ios = d->bytes = d->signals = d->interrupts = d->stalls = d->batches = d->submitted = 0;
+	d->in_flight_start = d->in_flight;
 	d->root_cycles = 0;
 }
 
@@ -498,6 +504,7 @@ void io_disk_stats(const struct io_disk *d, struct io_disk_stats *out)
 {
 	*out = (struct io_disk_stats){.ios = d->ios, .bytes = d->bytes, .signals = d->signals,
 				      .guest_interrupts = d->interrupts, .ring_full_stalls = d->stalls,
-				      .vsp_batches = d->batches, .latency = &d->latency,
+				      .vsp_batches = d->batches, .latency = &d->latency, .submitted = d->submitted,
+				      .in_flight_start = d->in_flight_start, .in_flight_end = d->in_flight,
 				      .root_ns = d->root_cycles * 1e6 / (double)d->khz};
 }

@@ -84,6 +84,9 @@ void gos_op_disk_submit(struct gos_op *op, struct io_disk_io *io);
 
 struct io_disk_stats {
 	uint64_t ios, bytes;
+	/* conservation: in_flight_start + submitted = ios + in_flight_end, exactly */
+	uint64_t submitted;           /* I/Os started since the warm-up */
+	uint64_t in_flight_start, in_flight_end; /* started and not finished at the warm-up, at the end */
 	uint64_t signals;             /* synthetic: guest -> host signals (SIGNAL_EVENT hypercalls) */
 	uint64_t guest_interrupts;    /* completion interrupts raised to the guest */
 	uint64_t ring_full_stalls;    /* synthetic: requests that found the outbound ring full */
