@@ -25,44 +25,18 @@
 #include <unistd.h>
 
 #include "analysis/results.h"
+#include "tmpdir.h"
 
 /* ---- fixtures and helpers ---- */
 
-static char *tmp_dir;
-
 static void setup(void)
 {
-	GError *error = NULL;
-
-	tmp_dir = g_dir_make_tmp("hvsim-merge-XXXXXX", &error);
-	cr_assert_not_null(tmp_dir, "%s", error ? error->message : "?");
-}
-
-/* Removes tmp_dir and everything in it (one level of subdirectories). */
-static void rm_tree(const char *dir)
-{
-	GDir *d = g_dir_open(dir, 0, NULL);
-	const char *name;
-
-	if (!d)
-		return;
-	while ((name = g_dir_read_name(d))) {
-		char *p = g_build_filename(dir, name, NULL);
-
-		if (g_file_test(p, G_FILE_TEST_IS_DIR) && !g_file_test(p, G_FILE_TEST_IS_SYMLINK))
-			rm_tree(p);
-		else
-			unlink(p);
-		g_free(p);
-	}
-	g_dir_close(d);
-	rmdir(dir);
+	tmpdir_make("hvsim-merge");
 }
 
 static void teardown(void)
 {
-	rm_tree(tmp_dir);
-	g_free(tmp_dir);
+	tmpdir_remove();
 }
 
 TestSuite(merge, .init = setup, .fini = teardown);

@@ -30,46 +30,19 @@
 #include <unistd.h>
 
 #include "analysis/results.h"
+#include "tmpdir.h"
 #include "analysis/tdist.h"
 
 /* ---- fixtures and helpers ---- */
 
-static char *tmp_dir;
-
 static void setup(void)
 {
-	GError *error = NULL;
-
-	tmp_dir = g_dir_make_tmp("hvsim-results-XXXXXX", &error);
-	cr_assert_not_null(tmp_dir, "%s", error ? error->message : "?");
-}
-
-/* Removes tmp_dir and everything in it (one level of subdirectories). */
-static void rm_tree(const char *dir)
-{
-	GDir *d = g_dir_open(dir, 0, NULL);
-	const char *name;
-
-	if (!d)
-		return;
-	chmod(dir, 0700);
-	while ((name = g_dir_read_name(d))) {
-		char *p = g_build_filename(dir, name, NULL);
-
-		if (g_file_test(p, G_FILE_TEST_IS_DIR))
-			rm_tree(p);
-		else
-			unlink(p);
-		g_free(p);
-	}
-	g_dir_close(d);
-	rmdir(dir);
+	tmpdir_make("hvsim-results");
 }
 
 static void teardown(void)
 {
-	rm_tree(tmp_dir);
-	g_free(tmp_dir);
+	tmpdir_remove();
 }
 
 TestSuite(schema, .init = setup, .fini = teardown);
