@@ -399,13 +399,30 @@ static bool set_wal(struct results *r, GError **error)
 	return ok;
 }
 
+/*
+ * Reads the file's identity (version, application_id, and for version 0 whether it holds objects)
+ * in one read transaction: another process creating the schema at the same moment is seen either
+ * not at all or whole, never its version before and its tables after (which would look foreign).
+ */
+static bool read_identity(struct results *r, bool create, int *version, int *app, GError **error)
+{
+	bool ok;
+
+	if (!results__exec(r, "BEGIN", "reading the schema", error))
+		return false;
+	ok = read_pragma(r, "PRAGMA user_version", version, error) &&
+	     read_pragma(r, "PRAGMA application_id", app, error) &&
+	     check_identity(r, *version, *app, create, error);
+	if (!sqlite3_get_autocommit(r->db))
+		sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+	return ok;
+}
+
 bool results__schema_open(struct results *r, bool create, GError **error)
 {
 	int version = 0, app = 0;
 
-	if (!read_pragma(r, "PRAGMA user_version", &version, error) ||
-	    !read_pragma(r, "PRAGMA application_id", &app, error) ||
-	    !check_identity(r, version, app, create, error))
+	if (!read_identity(r, create, &version, &app, error))
 		return false;
 	if (version < RESULTS_SCHEMA_VERSION) {
 		if (!migrate(r, create, error))

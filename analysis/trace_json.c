@@ -44,6 +44,10 @@ struct trace_json {
 	bool past_window;             /* end reached: nothing more is written */
 	bool finished;
 	bool first;                   /* no event written yet (no comma before the next) */
+	uint64_t max_bytes;           /* the size cap (0: none) */
+	uint32_t since_check;         /* events handed over since the size was last checked */
+	bool truncated;               /* the cap ended the trace at truncated_at */
+	sim_time_t truncated_at;
 	GPtrArray *groups;            /* char *, owned; pid = index + 1 */
 	GArray *tracks;               /* struct track, index = track id */
 };
@@ -154,6 +158,15 @@ static void advance(struct trace_json *w, sim_time_t t)
 		open_window(w);
 	if (w->in_window && t >= w->end)
 		close_window(w, w->end);
+	if (w->in_window && w->max_bytes && ++w->since_check >= 4096) { /* ftell may be a system call */
+		w->since_check = 0;
+		long size = ftell(w->f);
+		if (size >= 0 && (uint64_t)size >= w->max_bytes) {
+			close_window(w, t);
+			w->truncated = true;
+			w->truncated_at = t;
+		}
+	}
 }
 
 /* The track an event names, or NULL when the model named an undeclared one (ignored). */
@@ -292,6 +305,7 @@ struct trace_json *trace_json_open(const char *path, sim_time_t start, sim_time_
 	w->start = start;
 	w->end = end;
 	w->first = true;
+	w->max_bytes = TRACE_JSON_MAX_BYTES_DEFAULT;
 	w->groups = g_ptr_array_new_with_free_func(g_free);
 	w->tracks = g_array_new(FALSE, TRUE, sizeof(struct track));
 	setvbuf(f, NULL, _IOFBF, 1 << 20);
@@ -300,6 +314,15 @@ struct trace_json *trace_json_open(const char *path, sim_time_t start, sim_time_
 }
 
 struct sim_trace_sink *trace_json_sink(struct trace_json *w) { return &w->sink; }
+
+void trace_json_set_max_bytes(struct trace_json *w, uint64_t max) { w->max_bytes = max; }
+
+bool trace_json_truncated(const struct trace_json *w, sim_time_t *at)
+{
+	if (at)
+		*at = w->truncated_at;
+	return w->truncated;
+}
 
 bool trace_json_finish(struct trace_json *w, sim_time_t end, GError **error)
 {

@@ -9,8 +9,12 @@
  *      --trace FILE writes the timeline of replication 0's virtual run (analysis/trace_json.h,
  *      docs/traces.md), --trace-window START:END only that span of it; both are checked, and the
  *      file created, before anything runs.
+ *      --max-events / --max-wall stop a runaway run (stored with a "stopped: ..." status, exit 1);
+ *      SIGINT/SIGTERM stop the current run at an event boundary (not stored), exit 130/143
+ *      (docs/reliability.md "Stopping a run").
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -29,9 +33,11 @@ struct run_opts {
 	const char *point;            /* --point: one point of a sweep file */
 	const char *trace;            /* --trace FILE.json, or NULL */
 	const char *trace_window;     /* --trace-window START:END, or NULL */
+	const char *trace_max;        /* --trace-max SIZE, or NULL (TRACE_JSON_MAX_BYTES_DEFAULT) */
 	bool quiet, json, no_baseline, have_seed, have_reps;
 	uint64_t seed;
 	uint32_t replications;
+	struct run_limits limits;     /* --max-events, --max-wall (not part of the configuration) */
 };
 
 static void opts_free(struct run_opts *o)
@@ -44,7 +50,8 @@ static void run_usage(FILE *out)
 {
 	fprintf(out, "usage: hvsim run SCENARIO.json [--db FILE] [--seed N] [--replications N]\n"
 		     "                 [--set /json/pointer=VALUE]... [--no-baseline] [--quiet] [--json]\n"
-		     "                 [--trace FILE.json [--trace-window START:END]]\n"
+		     "                 [--trace FILE.json [--trace-window START:END] [--trace-max SIZE]]\n"
+		     "                 [--max-events N] [--max-wall DURATION]\n"
 		     "       hvsim run SWEEP.json --point NAME|INDEX [--db FILE] [--quiet] [--json]\n"
 		     "Runs the scenario (and, unless run.baseline is \"none\" or --no-baseline, its bare-metal\n"
 		     "twin), stores every run in the results database (default hvsim.db) and prints virtual\n"
@@ -54,7 +61,12 @@ static void run_usage(FILE *out)
 		     "--trace writes a Chrome/Perfetto trace-event JSON file (open it in ui.perfetto.dev) of\n"
 		     "the virtual run of replication 0 only: VPs on LPs, tasks on vCPUs, spins, lock holds,\n"
 		     "I/O flows, counters. --trace-window START:END (scenario times, e.g. 1s:1.2s) keeps only\n"
-		     "that span, from the start of the simulation (warm-up included). docs/traces.md.\n");
+		     "that span, from the start of the simulation (warm-up included); --trace-max SIZE (default\n"
+		     "2GiB, 0: none) ends the trace when the file reaches SIZE. docs/traces.md.\n"
+		     "--max-events N, --max-wall DURATION (90s, 10m, 2h) stop any one run that handles N events or\n"
+		     "runs that long; it is stored with status \"stopped: max-events\" (or max-wall), which\n"
+		     "compare ignores, and hvsim exits 1. SIGINT/SIGTERM stop the current run (not stored) and\n"
+		     "exit 130/143; completed runs stay. docs/reliability.md.\n");
 }
 
 static void validate_usage(FILE *out)
@@ -123,9 +135,12 @@ static int parse(int argc, char **argv, struct run_opts *o, bool validate_only, 
 		{"json", no_argument, 0, 'j'},         {"help", no_argument, 0, 'h'},
 		{"point", required_argument, 0, 'p'},
 		{"trace", required_argument, 0, 't'},  {"trace-window", required_argument, 0, 'w'},
+		{"max-events", required_argument, 0, 'E'}, {"max-wall", required_argument, 0, 'W'},
+		{"trace-max", required_argument, 0, 'M'},
 		{0, 0, 0, 0},
 	};
 	void (*usage)(FILE *) = validate_only ? validate_usage : run_usage;
+	bool have_limits = false;
 	int c;
 	optind = 1;
 	opterr = 0; /* our own messages, in the "hvsim: ..." shape */
@@ -152,6 +167,13 @@ static int parse(int argc, char **argv, struct run_opts *o, bool validate_only, 
 		case 'p': o->point = optarg; break;
 		case 't': o->trace = optarg; break;
 		case 'w': o->trace_window = optarg; break;
+		case 'M': o->trace_max = optarg; break;
+		case 'E':
+		case 'W':
+			if (!group_parse_limit(c == 'E' ? "--max-events" : "--max-wall", optarg, &o->limits))
+				return 2;
+			have_limits = true;
+			break;
 		case 'q': o->quiet = true; break;
 		case 'j': o->json = true; break;
 		case 'h': usage(stdout); return 0;
@@ -162,7 +184,8 @@ static int parse(int argc, char **argv, struct run_opts *o, bool validate_only, 
 		}
 	}
 	if (optind != argc - 1 ||
-	    (validate_only && (o->db || o->have_seed || o->have_reps || o->json || o->point || o->trace || o->trace_window))) {
+	    (validate_only && (o->db || o->have_seed || o->have_reps || o->json || o->point || o->trace || o->trace_window || o->trace_max ||
+			       have_limits))) {
 		usage(stderr);
 		return 2;
 	}
@@ -241,20 +264,58 @@ int cmd_validate(int argc, char **argv)
 	return 0;
 }
 
+/* A limit or a signal ended the group early: what was stored and how far it got; the exit status. */
+static int report_stop(const struct group_outcome *g, const struct results *db, const char *group,
+		       const struct results_sweep_point *point, const struct run_opts *o)
+{
+	double at = (double)g->reached / SIM_PS_PER_S, end = (double)g->end / SIM_PS_PER_S;
+	if (g->stopped == RUN_STOP_SIGNAL) {
+		int sig = runner_signal();
+		if (point)
+			fprintf(stderr, "hvsim: interrupted (%s): point %u (%s) not stored (a point is stored whole); "
+					"`hvsim sweep --resume` runs it\n", sig == SIGINT ? "SIGINT" : "SIGTERM", point->point,
+				point->name);
+		else
+			fprintf(stderr, "hvsim: interrupted (%s): %u of %u runs stored, group %s in %s; the interrupted run "
+					"(%s) was not stored\n", sig == SIGINT ? "SIGINT" : "SIGTERM", g->stored, g->total, group,
+				results_path(db), g->which);
+		return 128 + (sig ? sig : SIGINT);
+	}
+	char limit[64];
+	if (g->stopped == RUN_STOP_MAX_EVENTS)
+		g_snprintf(limit, sizeof limit, "--max-events %" G_GUINT64_FORMAT, o->limits.max_events);
+	else if (g->stopped == RUN_STOP_MAX_WALL)
+		g_snprintf(limit, sizeof limit, "--max-wall %gs", o->limits.max_wall_s);
+	else
+		g_snprintf(limit, sizeof limit, "the cap of %" G_GUINT64_FORMAT " events in flight", RUN_MAX_EVENTS_IN_FLIGHT);
+	fprintf(stderr, "hvsim: run %s stopped by %s after %" G_GUINT64_FORMAT " events, at simulated %.6g s of %.6g s; ",
+		g->which, limit, g->events, at, end);
+	if (point)
+		fprintf(stderr, "point %u (%s) not stored (a point is stored whole)\n", point->point, point->name);
+	else
+		fprintf(stderr, "stored with status '%s' (hvsim compare counts only 'ok' runs): %u of %u runs stored, "
+				"group %s in %s\n", run_stop_status(g->stopped), g->stored, g->total, group, results_path(db));
+	return 1;
+}
+
 /* Runs the group, prints its comparison; the exit status. */
 static int run_and_print(const struct scenario *s, struct results *db, const char *group,
 			 const struct results_sweep_point *point, const struct run_opts *o)
 {
 	GError *e = NULL;
 	struct bar bar = {.start = mono(), .last_pct = -1};
-	bool show = !o->quiet && isatty(STDERR_FILENO), already = false;
+	bool show = !o->quiet && isatty(STDERR_FILENO);
 	struct group_watch watch = {.stage = stage, .progress = show ? draw : NULL, .arg = &bar};
-	bool ok = group_run(s, db, group, point, &watch, &already, &e);
+	struct group_outcome g;
+	runner_signals_install(true);
+	bool ok = group_run(s, db, group, point, &o->limits, &watch, &g, &e);
 	if (show)
 		bar_end(&bar);
 	if (!ok)
 		return fail(e);
-	if (already)
+	if (g.stopped)
+		return report_stop(&g, db, group, point, o);
+	if (g.already)
 		fprintf(stderr, "hvsim: point %u (%s) was already in %s: nothing written\n", point->point, point->name,
 			results_path(db));
 	GPtrArray *rows = results_compare(db, group, &e);
@@ -293,23 +354,50 @@ static bool parse_window(const char *text, sim_time_t *start, sim_time_t *end)
 	return true;
 }
 
+/* A size in bytes as the scenario writes one ("512MiB", 1048576); false (message printed) when malformed. */
+static bool parse_size(const char *option, const char *text, uint64_t *out)
+{
+	char *end = NULL;
+	guint64 n = g_ascii_strtoull(text, &end, 10);
+	cJSON *v = end != text && !*end ? cJSON_CreateNumber((double)n) : cJSON_CreateString(text);
+	bool ok = param_parse_bytes(v, out);
+	cJSON_Delete(v);
+	if (!ok)
+		fprintf(stderr, "hvsim: %s expects a size (512MiB, 2GiB, bytes; 0: none), got '%s'\n", option, text);
+	return ok;
+}
+
+/* The trace's size cap cut it: says where (the run itself is not affected). */
+static void trace_note(const struct trace_json *w, const struct run_opts *o)
+{
+	sim_time_t at;
+	if (w && trace_json_truncated(w, &at))
+		fprintf(stderr, "hvsim: the trace %s reached its size cap (--trace-max %s) at simulated %.6g s and ends "
+				"there; --trace-window START:END picks a span\n", o->trace, o->trace_max ? o->trace_max : "2GiB",
+			(double)at / SIM_PS_PER_S);
+}
+
 /* Creates the trace file of --trace (NULL without it); *rc = 2 when the options or the file are bad. */
 static struct trace_json *trace_open(const struct run_opts *o, int *rc)
 {
 	sim_time_t start = 0, end = SIM_TIME_MAX;
-	if (o->trace_window && !o->trace) {
-		fprintf(stderr, "hvsim: --trace-window needs --trace FILE.json\n");
+	if ((o->trace_window || o->trace_max) && !o->trace) {
+		fprintf(stderr, "hvsim: %s needs --trace FILE.json\n", o->trace_window ? "--trace-window" : "--trace-max");
 		*rc = 2;
 		return NULL;
 	}
 	if (!o->trace)
 		return NULL;
-	if (o->trace_window && !parse_window(o->trace_window, &start, &end)) {
+	uint64_t max = TRACE_JSON_MAX_BYTES_DEFAULT;
+	if ((o->trace_window && !parse_window(o->trace_window, &start, &end)) ||
+	    (o->trace_max && !parse_size("--trace-max", o->trace_max, &max))) {
 		*rc = 2;
 		return NULL;
 	}
 	GError *e = NULL;
 	struct trace_json *w = trace_json_open(o->trace, start, end, &e);
+	if (w)
+		trace_json_set_max_bytes(w, max);
 	if (!w) {
 		fprintf(stderr, "hvsim: %s\n", e->message);
 		g_error_free(e);
@@ -378,6 +466,7 @@ int cmd_run(int argc, char **argv)
 		g_free(group);
 		results_close(db);
 	}
+	trace_note(trace, &o);
 	trace_json_free(trace); /* a run that failed midway still leaves a closed array */
 	scenario_free(s);
 	opts_free(&o);

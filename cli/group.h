@@ -8,6 +8,10 @@
  *       nothing but the scenario.
  * Storage: a plain group stores each run as it completes (one transaction per run); a sweep point
  *       is stored in one transaction with its sweep_points row, so it is complete or absent.
+ * Stopping (docs/reliability.md "Stopping a run"): a run ended by a limit (--max-events,
+ *       --max-wall, events in flight) is stored with its status ("stopped: max-events") in a plain
+ *       group, and the group ends there; a run ended by SIGINT/SIGTERM is not stored. A sweep point
+ *       with a stopped run stores nothing (it stays absent; --resume runs it again).
  */
 #ifndef CLI_GROUP_H
 #define CLI_GROUP_H
@@ -24,13 +28,32 @@ struct group_watch {
 	void *arg;
 };
 
+/* How a group ended (group_run). */
+struct group_outcome {
+	uint32_t stored, total;       /* runs written; runs the group has */
+	bool already;                 /* a sweep point another process stored first: nothing written */
+	enum run_stop stopped;        /* RUN_STOP_NONE, or why the group ended early */
+	bool stored_stopped;          /* the stopped run was stored (with its status) */
+	char which[48];               /* the run that stopped: "virtual 2/3" */
+	uint64_t events;              /* its events when it stopped */
+	sim_time_t reached, end;      /* the simulated time it reached, and the end it aimed for */
+};
+
 /*
- * Runs the group `group` of scenario s into db. point NULL: a plain group; else a sweep point
- * (*already set when another process stored it first; then nothing is written). False + error
- * (RESULTS_ERROR or the model's) when a run or the write fails.
+ * Runs the group `group` of scenario s into db. point NULL: a plain group; else a sweep point.
+ * limits may be NULL. True when nothing failed, *out saying what was stored and whether a limit or
+ * a signal ended the group early; false + error (RESULTS_ERROR or the model's) when a run or the
+ * write fails.
  */
 bool group_run(const struct scenario *s, struct results *db, const char *group, const struct results_sweep_point *point,
-	       const struct group_watch *watch, bool *already, GError **error);
+	       const struct run_limits *limits, const struct group_watch *watch, struct group_outcome *out,
+	       GError **error);
+
+/*
+ * Parses the value of --max-events (a positive integer) or --max-wall (a positive duration: 90,
+ * 90s, 10m, 2h, 500ms) into *l; false with a message on stderr (exit status 2) when malformed.
+ */
+bool group_parse_limit(const char *option, const char *value, struct run_limits *l);
 
 /* The exit status for an error: 2 bad input (scenario, missing database, ...), else 1. */
 int group_error_status(const GError *e);

@@ -31,9 +31,13 @@ void jsonpos_at(const char *text, size_t offset, unsigned *line, unsigned *col)
 	}
 }
 
+/* Whitespace as cJSON skips it: every byte up to ' ', control characters included (a text with
+   one parsed, and this walker must stay aligned with the parser). */
+static bool is_ws(char c) { return c && (unsigned char)c <= ' '; }
+
 static void skip_ws(struct walker *w)
 {
-	while (w->i < w->n && strchr(" \t\r\n", w->s[w->i]) && w->s[w->i])
+	while (w->i < w->n && is_ws(w->s[w->i]))
 		w->i++;
 }
 
@@ -106,12 +110,15 @@ static void walk_value(struct walker *w, char *ptr)
 			}
 			char num[16];
 			snprintf(num, sizeof num, "%u", idx++);
+			size_t at = w->i;
 			walk_value(w, param_pointer_child(ptr, num));
+			if (w->i == at) /* a '}' here: never when aligned with cJSON, and never a loop */
+				w->i++;
 		}
 	} else if (c == '"') {
 		g_free(read_string(w));
 	} else {
-		while (w->i < w->n && !strchr(",]} \t\r\n", w->s[w->i]))
+		while (w->i < w->n && !strchr(",]}", w->s[w->i]) && !is_ws(w->s[w->i]))
 			w->i++;
 	}
 }

@@ -4,6 +4,7 @@
  *            models' counters into metric rows (scopes and names of ../shared/INTERFACES.md).
  */
 #include <math.h>
+#include <signal.h>
 #include <string.h>
 #include <time.h>
 
@@ -263,6 +264,19 @@ static void add_working_set(struct gos_kernel *k, const cJSON *ws)
 	g_free(steps);
 }
 
+/* The guest tasks of every VM built so far: within RUN_MAX_TASKS (each VM's within WL_MAX_TASKS_PER_VM). */
+static bool tasks_room(const struct world *w, GError **error)
+{
+	uint64_t n = 0;
+	for (guint i = 0; i < w->kernels->len; i++)
+		n += gos_ntasks(w->kernels->pdata[i]);
+	if (n <= RUN_MAX_TASKS)
+		return true;
+	g_set_error(error, RESULTS_ERROR, RESULTS_ERROR_INPUT, "the VMs so far have %" G_GUINT64_FORMAT " guest tasks, "
+		    "above the cap of %d in a run", n, RUN_MAX_TASKS);
+	return false;
+}
+
 static bool add_vm(struct world *w, const struct scenario *s, const struct scn_vm *vm,
 		   const struct hv_partition_config *pc, uint64_t seed, bool native, GError **error)
 {
@@ -338,6 +352,10 @@ static bool add_vm(struct world *w, const struct scenario *s, const struct scn_v
 		struct wl_inst *x = g_new(struct wl_inst, 1);
 		*x = (struct wl_inst){kind, inst, w->vms->len - 1, i};
 		g_ptr_array_add(w->wl, x);
+	}
+	if (!tasks_room(w, error)) {
+		scenario_locate_error(s, where, error);
+		return false;
 	}
 	if (mt) { /* the first point: the memory and demand at build */
 		uint64_t assigned, demand;
@@ -951,13 +969,50 @@ static void host_metrics(struct run_output *o, struct world *w)
 
 /* ---- running ---- */
 
+/*
+ * The engine's monitor of a run: the progress bar (when asked for) and the guards (limits,
+ * signals, events in flight), polled every RUN_POLL_EVENTS events so that the hot loop does not
+ * change (sim/run.c: one flag test per event, the monitor between chunks).
+ */
 struct progress_mon {
 	struct sim_monitor mon;
-	run_progress_fn fn;
+	run_progress_fn fn;           /* may be NULL */
 	void *arg;
+	struct run_limits limits;
 	double start_wall, end_s, done_before, share;
 	uint64_t events_before;
+	enum run_stop why;            /* set by on_should_stop */
 };
+
+static volatile sig_atomic_t caught_signal;
+
+static void on_signal(int sig)
+{
+	caught_signal = sig;
+}
+
+void runner_signals_install(bool once)
+{
+	struct sigaction sa = {.sa_handler = on_signal, .sa_flags = once ? SA_RESETHAND : 0};
+	sigemptyset(&sa.sa_mask);
+	caught_signal = 0;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+int runner_signal(void) { return caught_signal; }
+
+const char *run_stop_status(enum run_stop why)
+{
+	switch (why) {
+	case RUN_STOP_MAX_EVENTS: return "stopped: max-events";
+	case RUN_STOP_MAX_WALL: return "stopped: max-wall";
+	case RUN_STOP_QUEUE: return "stopped: events-in-flight";
+	case RUN_STOP_SIGNAL: return "interrupted";
+	case RUN_STOP_NONE: break;
+	}
+	return RESULTS_STATUS_OK;
+}
 
 static double wall_now(void)
 {
@@ -969,25 +1024,86 @@ static double wall_now(void)
 static void on_progress(struct sim_monitor *m, const struct sim *sim)
 {
 	struct progress_mon *p = sim_container_of(m, struct progress_mon, mon);
+	if (!p->fn)
+		return;
 	double sim_s = (double)sim_now(sim) / SIM_PS_PER_S, wall = wall_now() - p->start_wall;
 	double eps = wall > 0 ? (double)(p->events_before + sim_events(sim)) / wall : 0;
 	p->fn(p->arg, p->done_before + p->share * (sim_s / p->end_s), sim_s, eps);
 }
 
-static const struct sim_monitor_ops progress_ops = {.progress = on_progress};
-
-static void run_world(struct world *w, const struct scenario *s, struct progress_mon *pm, struct run_output *out)
+/* The guards, in this order: a signal, --max-events, events in flight, --max-wall. */
+static bool on_should_stop(struct sim_monitor *m, const struct sim *sim)
 {
-	struct sim_run_params rp = {.end = s->warmup + s->duration, .warmup = s->warmup,
-				    .monitor = pm->fn ? &pm->mon : NULL};
+	struct progress_mon *p = sim_container_of(m, struct progress_mon, mon);
+	const struct run_limits *l = &p->limits;
+	if (caught_signal)
+		p->why = RUN_STOP_SIGNAL;
+	else if (l->max_events && p->events_before + sim_events(sim) >= l->max_events)
+		p->why = RUN_STOP_MAX_EVENTS;
+	else if (sim_pending(sim) > RUN_MAX_EVENTS_IN_FLIGHT)
+		p->why = RUN_STOP_QUEUE;
+	else if (l->max_wall_s > 0 && wall_now() - p->start_wall >= l->max_wall_s)
+		p->why = RUN_STOP_MAX_WALL;
+	return p->why != RUN_STOP_NONE;
+}
+
+static const struct sim_monitor_ops monitor_ops = {.progress = on_progress, .should_stop = on_should_stop};
+
+/* Runs a built world to its end or a guard; the measured span it reached (after the warm-up). */
+static sim_time_t run_world(struct world *w, const struct scenario *s, struct progress_mon *pm, struct run_output *out)
+{
+	struct sim_run_params rp = {.end = s->warmup + s->duration, .warmup = s->warmup, .monitor = &pm->mon};
 	sampler_attach(w, s);
 	sim_run(w->sim, &rp);
 	if (w->sampler)
 		sample_now(w->sampler); /* the last interval ends with the run */
 	out->events += sim_events(w->sim);
 	out->digest = out->digest * 1099511628211ull ^ sim_digest(w->sim);
+	out->reached = sim_now(w->sim);
+	out->stopped = pm->why;
 	pm->events_before += sim_events(w->sim);
 	pm->done_before += pm->share;
+	return out->reached > s->warmup ? out->reached - s->warmup : 0;
+}
+
+/* ---- the memory estimate ---- */
+
+/*
+ * Peak resident memory of one run, per item of the built world (measured with /usr/bin/time -v on
+ * release builds, docs/reliability.md "Memory estimate"; an LP includes its root VP, a vCPU its VP,
+ * run queue, statistics and metric rows, a task its guest task and its rows).
+ */
+#define MEM_BASE (UINT64_C(6) << 20)
+#define MEM_PER_LP UINT64_C(2560)
+#define MEM_PER_VM (UINT64_C(18) << 10)
+#define MEM_PER_VCPU UINT64_C(3584)
+#define MEM_PER_TASK UINT64_C(2250)
+
+uint64_t runner_memory_threshold(void)
+{
+	const char *env = g_getenv("HVSIM_MEMORY_WARN");
+	uint64_t v;
+	return env && g_ascii_string_to_unsigned(env, 10, 0, G_MAXUINT64, &v, NULL) ? v : RUN_MEMORY_WARN_DEFAULT;
+}
+
+/* Once per process, before the first virtual run: the estimate, when above the threshold. */
+static void memory_estimate(const struct world *w)
+{
+	static bool told;
+	if (told)
+		return;
+	told = true;
+	uint64_t lps = hw_nlps(w->host), vms = w->kernels->len, vcpus = 0, tasks = 0;
+	for (guint i = 0; i < w->kernels->len; i++) {
+		vcpus += gos_ncpus(w->kernels->pdata[i]);
+		tasks += gos_ntasks(w->kernels->pdata[i]);
+	}
+	uint64_t est = MEM_BASE + lps * MEM_PER_LP + vms * MEM_PER_VM + vcpus * MEM_PER_VCPU + tasks * MEM_PER_TASK;
+	if (est < runner_memory_threshold())
+		return;
+	fprintf(stderr, "hvsim: this run needs about %.0f MiB of memory: 6 MiB + %" G_GUINT64_FORMAT " LPs x 2.5 KiB + %"
+		G_GUINT64_FORMAT " VMs x 18 KiB + %" G_GUINT64_FORMAT " vCPUs x 3.5 KiB + %" G_GUINT64_FORMAT
+		" tasks x 2.2 KiB (docs/reliability.md \"Limits\")\n", (double)est / (1 << 20), lps, vms, vcpus, tasks);
 }
 
 bool runner_check(const struct scenario *s, GError **error)
@@ -1008,35 +1124,41 @@ void runner_trace_next(struct trace_json *w) { trace_request = w; }
 
 /* Runs the world, traced when a trace was requested (the request is then used up). */
 static bool run_traced(struct world *w, const struct scenario *s, struct progress_mon *pm, struct run_output *out,
-		       GError **error)
+		       sim_time_t *span, GError **error)
 {
 	struct trace_json *tr = trace_request;
 	trace_request = NULL;
 	if (tr)
 		sim_trace_attach(w->sim, trace_json_sink(tr));
-	run_world(w, s, pm, out);
+	*span = run_world(w, s, pm, out);
 	if (!tr)
 		return true;
 	sim_trace_attach(w->sim, NULL);
 	return trace_json_finish(tr, sim_now(w->sim), error);
 }
 
-bool runner_run(const struct scenario *s, bool bare_metal, uint64_t seed, run_progress_fn progress, void *arg,
-		struct run_output *out, GError **error)
+bool runner_run(const struct scenario *s, bool bare_metal, uint64_t seed, const struct run_limits *limits,
+		run_progress_fn progress, void *arg, struct run_output *out, GError **error)
 {
 	double t0 = wall_now();
-	double span_s = (double)s->duration / SIM_PS_PER_S;
-	struct progress_mon pm = {.mon = {.ops = &progress_ops, .every = 1 << 16}, .fn = progress, .arg = arg,
+	uint64_t every = limits && limits->max_events && limits->max_events < RUN_POLL_EVENTS ? limits->max_events
+											      : RUN_POLL_EVENTS;
+	struct progress_mon pm = {.mon = {.ops = &monitor_ops, .every = every}, .fn = progress, .arg = arg,
 				  .start_wall = t0, .end_s = (double)(s->warmup + s->duration) / SIM_PS_PER_S};
-	out->sim_time = s->duration;
+	if (limits)
+		pm.limits = *limits;
+	sim_time_t span = s->duration;
 	bool ok = true;
 	if (!bare_metal) {
 		struct world w;
 		pm.share = 1;
 		ok = build_virtual(&w, s, seed, error);
 		if (ok)
-			ok = run_traced(&w, s, &pm, out, error);
+			memory_estimate(&w);
+		if (ok)
+			ok = run_traced(&w, s, &pm, out, &span, error);
 		if (ok) {
+			double span_s = (double)span / SIM_PS_PER_S;
 			for (guint v = 0; v < w.vms->len; v++)
 				vm_metrics(out, &w, v, span_s, s->warmup);
 			host_metrics(out, &w);
@@ -1045,16 +1167,17 @@ bool runner_run(const struct scenario *s, bool bare_metal, uint64_t seed, run_pr
 		world_free(&w);
 	} else {
 		pm.share = 1.0 / s->vms->len;
-		for (guint v = 0; v < s->vms->len && ok; v++) {
+		for (guint v = 0; v < s->vms->len && ok && !pm.why; v++) {
 			struct world w;
 			ok = build_twin(&w, s, s->vms->pdata[v], seed, error);
 			if (ok) {
-				run_world(&w, s, &pm, out);
-				vm_metrics(out, &w, 0, span_s, s->warmup);
+				span = run_world(&w, s, &pm, out);
+				vm_metrics(out, &w, 0, (double)span / SIM_PS_PER_S, s->warmup);
 			}
 			world_free(&w);
 		}
 	}
+	out->sim_time = span;
 	out->wall_seconds = wall_now() - t0;
 	return ok;
 }

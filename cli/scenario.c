@@ -6,6 +6,9 @@
  *          (struct ctx, fail_at, obj) is in scenario-int.h.
  * Limits (documented in docs/scenario-reference.md through the tables): up to 64 sockets, 16 nodes
  * per socket, 1,024 cores per node, 8 threads per core; 4,096 vCPUs per VM, 1,024 copies of a VM.
+ * Caps on the totals (check_sizes, check_times; docs/reliability.md "Limits"): SCN_MAX_LPS LPs,
+ * SCN_MAX_VMS VMs and SCN_MAX_VCPUS vCPUs (copies and add-vcpus actions counted), and a run end
+ * (warm-up + duration) of at most SCN_MAX_END, so that no time a model computes can overflow.
  */
 #include <errno.h>
 #include <string.h>
@@ -18,6 +21,12 @@
 #include "workloads/workload.h"
 
 G_DEFINE_QUARK(scenario-error-quark, scenario_error)
+
+#define SCN_MAX_LPS 16384                     /* sockets x nodes x cores x threads */
+#define SCN_MAX_VMS 4096                      /* VMs, each copy of a counted VM one */
+#define SCN_MAX_VCPUS 65536                   /* vCPUs of all VMs, add-vcpus included */
+#define SCN_MAX_END (UINT64_C(1) << 62)       /* ps, warm-up + duration (53 days): any time key (at most
+						 1e16 ns) added to a time before the end stays below 2^64 */
 
 /* ---- the tables ---- */
 
@@ -586,6 +595,73 @@ static bool check_vm_extras(struct ctx *c, cJSON *vm, const char *ptr, const cJS
 	return true;
 }
 
+/* ---- caps on the totals ---- */
+
+/* The host's LPs, the VMs and their vCPUs (before anything is bound: a VM's copies are allocated). */
+static bool check_sizes(struct ctx *c, const cJSON *root)
+{
+	const cJSON *h = obj(root, "host");
+	uint64_t lps = (uint64_t)param_int(h, "sockets");
+	const char *factors[] = {"numa_nodes_per_socket", "cores_per_node", "threads_per_core"};
+	for (size_t i = 0; i < G_N_ELEMENTS(factors); i++)
+		if (!g_uint64_checked_mul(&lps, lps, (uint64_t)param_int(h, factors[i])))
+			lps = UINT64_MAX;
+	if (lps > SCN_MAX_LPS)
+		return fail_at(c, "/host", "%" G_GUINT64_FORMAT " LPs (sockets x numa_nodes_per_socket x cores_per_node x "
+			       "threads_per_core), above the cap of %d", lps, SCN_MAX_LPS) != NULL;
+	uint64_t vms = 0, vcpus = 0;
+	int i = 0;
+	for (const cJSON *v = obj(root, "vms")->child; v; v = v->next, i++) {
+		uint64_t count = (uint64_t)param_int(v, "count"), n;
+		char rel[32];
+		if (!g_uint64_checked_add(&vms, vms, count) || vms > SCN_MAX_VMS) {
+			snprintf(rel, sizeof rel, "/vms/%d/count", i);
+			return fail_at(c, rel, "the VMs so far number %" G_GUINT64_FORMAT ", above the cap of %d VMs "
+				       "(each copy counts)", vms, SCN_MAX_VMS) != NULL;
+		}
+		if (!g_uint64_checked_mul(&n, count, (uint64_t)param_int(v, "vcpus")) ||
+		    !g_uint64_checked_add(&vcpus, vcpus, n) || vcpus > SCN_MAX_VCPUS) {
+			snprintf(rel, sizeof rel, "/vms/%d/vcpus", i);
+			return fail_at(c, rel, "the vCPUs so far number %" G_GUINT64_FORMAT ", above the cap of %d vCPUs in "
+				       "all VMs (count x vcpus)", vcpus, SCN_MAX_VCPUS) != NULL;
+		}
+	}
+	return true;
+}
+
+/* The vCPUs add-vcpus actions add, on top of the VMs' (bound by then): still within the cap. */
+static bool check_added_vcpus(struct ctx *c, const struct scenario *s)
+{
+	uint64_t vcpus = 0;
+	for (guint v = 0; v < s->vms->len; v++)
+		vcpus += ((const struct scn_vm *)s->vms->pdata[v])->part.vcpus;
+	for (guint i = 0; i < s->timeline->len; i++) {
+		const struct scn_action *a = &g_array_index(s->timeline, struct scn_action, i);
+		if (a->device || a->kind != HV_ACT_HOT_ADD)
+			continue;
+		for (guint v = 0; v < s->vms->len; v++)
+			if (scenario_vm_matches(((const struct scn_vm *)s->vms->pdata[v])->name, a->vm))
+				vcpus += (uint64_t)a->value; /* at most 4,096 x 4,096 VMs x actions: no overflow */
+		if (vcpus > SCN_MAX_VCPUS) {
+			char rel[32];
+			snprintf(rel, sizeof rel, "/timeline/%u/vcpus", i);
+			return fail_at(c, rel, "with this action the VMs have %" G_GUINT64_FORMAT " vCPUs, above the cap of %d",
+				       vcpus, SCN_MAX_VCPUS) != NULL;
+		}
+	}
+	return true;
+}
+
+/* The run's end, warm-up + duration, in ps: checked, and within SCN_MAX_END. */
+static bool check_times(struct ctx *c, struct scenario *s)
+{
+	sim_time_t end;
+	if (sim_time_add(s->warmup, s->duration, &end) && end <= SCN_MAX_END)
+		return true;
+	return fail_at(c, "/run/duration", "warmup + duration is %.6g s, above the cap of %.6g s (2^62 ps, 53 days)",
+		       ((double)s->warmup + (double)s->duration) / SIM_PS_PER_S, (double)SCN_MAX_END / SIM_PS_PER_S) != NULL;
+}
+
 /* ---- binding ---- */
 
 static void bind_host(struct scenario *s, const cJSON *h)
@@ -910,7 +986,10 @@ static char *config_hash(struct ctx *c, const struct scenario *s, const cJSON *r
 			const cJSON *f = obj(w, "file");
 			if (!cJSON_IsString(f))
 				continue;
-			char *path = g_build_filename(dir, f->valuestring, NULL), *text = NULL;
+			/* as the workloads resolve it: relative to the scenario's directory, or absolute */
+			char *path = g_path_is_absolute(f->valuestring) ? g_strdup(f->valuestring)
+									: g_build_filename(dir, f->valuestring, NULL);
+			char *text = NULL;
 			gsize len = 0;
 			GError *e = NULL;
 			if (g_file_get_contents(path, &text, &len, &e)) {
@@ -1015,6 +1094,8 @@ struct scenario *scenario_load_at(const char *path, const char *prefix, const ch
 		ok = check_vm_extras(&c, v, p, hostdevs);
 		g_free(p);
 	}
+	if (ok)
+		ok = check_sizes(&c, root);
 	if (ok) {
 		s->name = g_strdup(param_string(root, "name"));
 		s->description = g_strdup(param_string(root, "description"));
@@ -1024,7 +1105,8 @@ struct scenario *scenario_load_at(const char *path, const char *prefix, const ch
 	}
 	if (ok) {
 		ok = bind_hypervisor(&c, s, cJSON_GetObjectItemCaseSensitive(root, "hypervisor")) &&
-		     bind_vms(&c, s, obj(root, "vms")) && bind_timeline(&c, s, obj(root, "timeline"));
+		     bind_vms(&c, s, obj(root, "vms")) && bind_timeline(&c, s, obj(root, "timeline")) &&
+		     check_added_vcpus(&c, s);
 	}
 	if (ok) {
 		const cJSON *run = obj(root, "run");
@@ -1035,6 +1117,8 @@ struct scenario *scenario_load_at(const char *path, const char *prefix, const ch
 		s->baseline = strcmp(param_string(run, "baseline"), "bare_metal") == 0 && strcmp(s->hv_kind, "none") != 0;
 		if (cJSON_GetArraySize(obj(root, "vms")) == 0)
 			ok = fail_at(&c, "/vms", "expected at least one VM") != NULL;
+		else
+			ok = check_times(&c, s);
 	}
 	if (ok) {
 		s->config_json = cJSON_PrintUnformatted(root);

@@ -7,6 +7,7 @@
  *       `hvsim run BASE --set ...` would run: the `set` entries first, then each axis' value at
  *       each of its paths, then run.replications when the sweep sets it.
  */
+#include <math.h>
 #include <string.h>
 
 #include "cli/scenario-int.h"
@@ -68,7 +69,8 @@ static char *label_of(const cJSON *v)
 {
 	if (cJSON_IsString(v))
 		return g_strdup(v->valuestring);
-	if (cJSON_IsNumber(v) && v->valuedouble == (double)(int64_t)v->valuedouble)
+	/* integers as integers; the range check first: converting 1e20 to int64_t is undefined */
+	if (cJSON_IsNumber(v) && fabs(v->valuedouble) < 0x1p63 && v->valuedouble == (double)(int64_t)v->valuedouble)
 		return g_strdup_printf("%" G_GINT64_FORMAT, (int64_t)v->valuedouble);
 	if (cJSON_IsNumber(v))
 		return g_strdup_printf("%g", v->valuedouble);
@@ -161,6 +163,10 @@ static bool check_axis(struct loader *l, cJSON *ax, int i, struct axis *a)
 		}
 		if (!a->name[0])
 			ok = fail(l, p, "the axis needs a `name`");
+	}
+	if (!ok) { /* a refused axis is not kept: nothing of it may stay */
+		g_strfreev(a->labels);
+		a->labels = NULL;
 	}
 	g_free(pv);
 	g_free(p);

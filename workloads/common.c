@@ -305,9 +305,21 @@ uint64_t wl_zipf_next(struct wl_zipf *z, struct wl_stream *st, uint64_t n)
 
 /* ---- tasks ---- */
 
+bool wl_tasks_room(const struct wl_env *env, const char *kind, uint64_t more, GError **error)
+{
+	uint64_t have = gos_ntasks(env->k), total;
+	if (g_uint64_checked_add(&total, have, more) && total <= WL_MAX_TASKS_PER_VM)
+		return true;
+	g_set_error(error, WL_ERROR, 0, "%s: the VM has %" G_GUINT64_FORMAT " guest tasks and asks for %" G_GUINT64_FORMAT
+		    " more, above the cap of %d tasks per VM", kind, have, more, WL_MAX_TASKS_PER_VM);
+	return false;
+}
+
 struct gos_task *wl_task_new(const struct wl_env *env, const char *role, uint32_t i, int nice,
 			     const struct gos_program *program, void *arg, GError **error)
 {
+	if (!wl_tasks_room(env, role, 1, error))
+		return NULL;
 	char *name = g_strdup_printf("wl%u.%s-%u", env->index, role, i);
 	struct gos_task_config tc;
 	gos_task_config_default(&tc);

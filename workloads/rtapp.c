@@ -624,8 +624,14 @@ static void *rt_create(const struct wl_env *env, const cJSON *params, GError **e
 		wl->barriers[i].users = m->barriers[i].users;
 		g_free(name);
 	}
+	uint64_t nthreads = 0; /* at most 4,096 instances per task: no overflow in 64 bits */
 	for (uint32_t i = 0; i < m->ntasks; i++)
-		wl->nthreads += m->tasks[i].instances;
+		nthreads += m->tasks[i].instances;
+	if (!wl_tasks_room(env, "rt-app", nthreads, error)) {
+		rt_free(wl);
+		return NULL;
+	}
+	wl->nthreads = (uint32_t)nthreads;
 	wl->threads = g_new0(struct rt_thread, wl->nthreads);
 	wl->ent_name = g_strdup_printf("vm:%s/wl:%u/rt-app", env->vm, env->index);
 	sim_time_t now = sim_now(sim);

@@ -139,7 +139,11 @@ double wl_zeta(uint64_t n, double theta);
 
 /* ---- tasks ---- */
 
-/* A task of this workload named "wl<index>.<role>-<i>" ("wl0.worker-3"), runnable at time now. */
+/* Whether the VM has room for `more` tasks (WL_MAX_TASKS_PER_VM); else an error naming `kind`. */
+bool wl_tasks_room(const struct wl_env *env, const char *kind, uint64_t more, GError **error);
+
+/* A task of this workload named "wl<index>.<role>-<i>" ("wl0.worker-3"), runnable at time now;
+   NULL with an error past WL_MAX_TASKS_PER_VM. */
 struct gos_task *wl_task_new(const struct wl_env *env, const char *role, uint32_t i, int nice,
 			     const struct gos_program *program, void *arg, GError **error);
 

@@ -22,6 +22,9 @@
 #include "sim/stats.h"
 #include "workloads/param.h"
 
+/* Guest tasks one VM's workloads may create in all (docs/reliability.md "Limits"). */
+#define WL_MAX_TASKS_PER_VM 65536
+
 struct wl_env {
 	struct gos_kernel *k;         /* the VM's kernel: tasks are created in it */
 	const char *vm;               /* the VM's name ("web-2") */
