@@ -18,6 +18,7 @@
 #include "analysis/export.h"
 #include "analysis/highlights.h"
 #include "analysis/results.h"
+#include "cli/cli_error.h"
 #include "cli/commands.h"
 
 #define DEFAULT_DB "hvsim.db"
@@ -39,16 +40,6 @@ static void compare_usage(FILE *out)
 		     "  --json        one JSON document (an array, a row object per line) instead of the table\n"
 		     "  --csv         CSV (RFC 4180: a header row, a line per row) with the JSON's columns\n",
 		     DEFAULT_DB);
-}
-
-/* Prints "hvsim compare: FILE: what" (the results messages name their file) and frees e. */
-static int fail(GError *e)
-{
-	int code = e->domain == RESULTS_ERROR ? e->code : 1;
-
-	fprintf(stderr, "hvsim compare: %s\n", e->message);
-	g_error_free(e);
-	return code;
 }
 
 /* What was asked on the command line. */
@@ -118,11 +109,11 @@ static int print_group(struct results *r, const struct compare_opts *o)
 	GPtrArray *rows, *highlights = NULL;
 
 	if (!group && !(group = latest = results_latest_group(r, &e)))
-		return fail(e);
+		return cli_fail("compare", e);
 	rows = results_compare(r, group, &e);
 	if (!rows) {
 		g_free(latest);
-		return fail(e);
+		return cli_fail("compare", e);
 	}
 	if (o->format == RESULTS_FORMAT_TABLE)
 		highlights = results_compare_highlights(rows); /* from every metric: before the summary */
@@ -150,7 +141,7 @@ static int print_sweep(struct results *r, const struct compare_opts *o)
 	GPtrArray *parts = results_compare_sweep(r, o->sweep, &e);
 
 	if (!parts)
-		return fail(e);
+		return cli_fail("compare", e);
 	for (guint i = 0; !o->all && i < parts->len; i++)
 		results_compare_summary(((struct results_sweep_part *)g_ptr_array_index(parts, i))->rows);
 	if (o->format == RESULTS_FORMAT_TABLE)
@@ -171,7 +162,7 @@ int cmd_compare(int argc, char **argv)
 		return rc;
 	r = results_open(o.db, false, &e);
 	if (!r)
-		return fail(e);
+		return cli_fail("compare", e);
 	rc = o.sweep ? print_sweep(r, &o) : print_group(r, &o);
 	if (rc == 0 && (fflush(stdout) != 0 || ferror(stdout))) {
 		fprintf(stderr, "hvsim compare: cannot write to stdout\n");

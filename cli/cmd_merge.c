@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "analysis/results.h"
+#include "cli/cli_error.h"
 #include "cli/commands.h"
 
 static void merge_usage(FILE *out)
@@ -28,16 +29,6 @@ static void merge_usage(FILE *out)
 		     "twice adds nothing. Each shard is merged in one transaction; the first one that fails stops\n"
 		     "the merge, and the shards before it stay merged. Shards are only read.\n"
 		     "  --quiet   no line per shard, only the total\n");
-}
-
-/* Prints "hvsim merge: what" (the results messages name their file) and returns the exit status. */
-static int fail(GError *e)
-{
-	int code = e->domain == RESULTS_ERROR ? e->code : 1;
-
-	fprintf(stderr, "hvsim merge: %s\n", e->message);
-	g_error_free(e);
-	return code;
 }
 
 /* "LABEL: N runs added, M duplicates skipped, P sweep points" */
@@ -82,7 +73,7 @@ static int merge_all(struct results *r, char **shards, int n, bool quiet)
 		struct results_merge_stats s = { 0 };
 
 		if (!results_merge(r, shards[i], &s, &e)) {
-			rc = fail(e);
+			rc = cli_fail("merge", e);
 			report_stop(r, shards, i);
 			return rc;
 		}
@@ -132,7 +123,7 @@ int cmd_merge(int argc, char **argv)
 	}
 	r = results_open(argv[optind], true, &e);
 	if (!r)
-		return fail(e);
+		return cli_fail("merge", e);
 	rc = merge_all(r, argv + optind + 1, argc - optind - 1, quiet);
 	results_close(r);
 	if (rc == 0 && (fflush(stdout) != 0 || ferror(stdout))) {

@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "analysis/report.h"
+#include "cli/cli_error.h"
 #include "cli/commands.h"
 
 #define DEFAULT_DB "hvsim.db"
@@ -31,16 +32,6 @@ static void report_usage(FILE *out)
 		     "  GROUP            a group id, or else a sweep id or name\n"
 		     "  --html OUT.html  the file to write (replaced whole, atomically)\n",
 		     DEFAULT_DB);
-}
-
-/* Prints "hvsim report: what" (the results messages name their file), frees e, returns the status. */
-static int fail(GError *e)
-{
-	int code = e->domain == RESULTS_ERROR ? e->code : 1;
-
-	fprintf(stderr, "hvsim report: %s\n", e->message);
-	g_error_free(e);
-	return code;
 }
 
 /* Writes html to path through a temporary file renamed over it; 1 on failure, with a message. */
@@ -66,9 +57,9 @@ static int report_run(const char *db, const char *name, unsigned accept, const c
 
 	r = results_open(db, false, &e);
 	if (!r)
-		return fail(e);
+		return cli_fail("report", e);
 	if (!report_resolve(r, name, accept, &kind, &id, &e) || !(html = report_html(r, kind, id, &e)))
-		rc = fail(e);
+		rc = cli_fail("report", e);
 	else
 		rc = write_atomically(html_path, html);
 	g_free(html);

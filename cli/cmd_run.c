@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "analysis/highlights.h"
+#include "cli/cli_error.h"
 #include "cli/commands.h"
 #include "cli/group.h"
 #include "cli/sweep.h"
@@ -112,14 +113,6 @@ static void bar_end(struct bar *b)
 		fprintf(stderr, "\r%*s\r", 78, "");
 }
 
-static int fail(GError *e)
-{
-	int code = group_error_status(e);
-	fprintf(stderr, "hvsim: %s\n", e->message);
-	g_error_free(e);
-	return code;
-}
-
 static void stage(void *arg, const char *label)
 {
 	struct bar *b = arg;
@@ -209,7 +202,7 @@ static struct scenario *load(struct run_opts *o, const char *file, int *rc)
 	GError *e = NULL;
 	struct scenario *s = scenario_load(file, (const char *const *)o->sets->pdata, &e);
 	if (!s)
-		*rc = fail(e);
+		*rc = cli_fail(NULL, e);
 	return s;
 }
 
@@ -228,7 +221,11 @@ static int validate_sweep(const char *file, const struct run_opts *o)
 	GError *e = NULL;
 	struct sweep *sw = sweep_load(file, &e);
 	if (!sw)
-		return fail(e);
+		return cli_fail(NULL, e);
+	if (!sweep_check(sw, NULL, &e)) {
+		sweep_free(sw);
+		return cli_fail(NULL, e);
+	}
 	printf("%s: ok: sweep '%s' (id %s), %u points\n", file, sw->name, sw->id, sw->points->len);
 	for (guint i = 0; i < sw->points->len; i++) {
 		const struct sweep_point *p = sw->points->pdata[i];
@@ -252,7 +249,7 @@ int cmd_validate(int argc, char **argv)
 	GError *e = NULL;
 	if (!runner_check(s, &e)) {
 		scenario_free(s);
-		return fail(e);
+		return cli_fail(NULL, e);
 	}
 	uint32_t vcpus = 0;
 	for (guint i = 0; i < s->vms->len; i++)
@@ -312,7 +309,7 @@ static int run_and_print(const struct scenario *s, struct results *db, const cha
 	if (show)
 		bar_end(&bar);
 	if (!ok)
-		return fail(e);
+		return cli_fail(NULL, e);
 	if (g.stopped)
 		return report_stop(&g, db, group, point, o);
 	if (g.already)
@@ -320,7 +317,7 @@ static int run_and_print(const struct scenario *s, struct results *db, const cha
 			results_path(db));
 	GPtrArray *rows = results_compare(db, group, &e);
 	if (!rows)
-		return fail(e);
+		return cli_fail(NULL, e);
 	if (!o->json)
 		printf("%s: group %s, %u replication%s%s (hvsim compare --db %s %s)\n", s->name, group, s->replications,
 		       s->replications == 1 ? "" : "s", s->baseline ? ", virtual vs bare metal" : "", results_path(db),
@@ -329,7 +326,7 @@ static int run_and_print(const struct scenario *s, struct results *db, const cha
 	results_compare_print(rows, stdout, o->json);
 	g_ptr_array_free(rows, TRUE);
 	if (!o->json && !results_compare_highlights_print(db, group, stdout, &e))
-		return fail(e);
+		return cli_fail(NULL, e);
 	return 0;
 }
 
@@ -421,7 +418,7 @@ static int run_point(const char *file, const struct run_opts *o)
 	GError *e = NULL;
 	struct sweep *sw = sweep_load(file, &e);
 	if (!sw)
-		return fail(e);
+		return cli_fail(NULL, e);
 	const struct sweep_point *p = sweep_find_point(sw, o->point);
 	int rc = 0;
 	struct scenario *s = NULL;
@@ -431,7 +428,7 @@ static int run_point(const char *file, const struct run_opts *o)
 		rc = 2;
 	} else if (!(s = sweep_point_scenario(sw, p->index, &e)) ||
 		   !(db = results_open(o->db ? o->db : "hvsim.db", true, &e)) || !sweep_register(sw, db, &e)) {
-		rc = fail(e);
+		rc = cli_fail(NULL, e);
 	} else {
 		struct results_sweep_point row = {.sweep_id = sw->id, .point = p->index, .name = p->name,
 						  .group_id = p->group_id, .params_json = p->params_json};
@@ -461,7 +458,7 @@ int cmd_run(int argc, char **argv)
 		struct results *db = results_open(o.db ? o.db : "hvsim.db", true, &e);
 		char *group = g_uuid_string_random();
 		runner_trace_next(trace);
-		rc = db ? run_and_print(s, db, group, NULL, &o) : fail(e);
+		rc = db ? run_and_print(s, db, group, NULL, &o) : cli_fail(NULL, e);
 		runner_trace_next(NULL);
 		g_free(group);
 		results_close(db);

@@ -30,6 +30,7 @@
 #include <sys/prctl.h>
 #endif
 
+#include "cli/cli_error.h"
 #include "cli/commands.h"
 #include "cli/group.h"
 #include "cli/sweep.h"
@@ -300,7 +301,7 @@ static int worker(const struct sweep *sw, uint32_t i, const char *db_path, const
 	int rc = 0;
 	if (!ok) {
 		fprintf(stderr, "hvsim: point %u (%s): %s\n", p->index, p->name, e->message);
-		rc = group_error_status(e);
+		rc = cli_error_status(e);
 		g_error_free(e);
 	} else if (g.stopped) {
 		rc = worker_stopped(p, &g);
@@ -471,11 +472,8 @@ static int prepare(const struct sweep *sw, const struct sweep_opts *o, bool *don
 		if (rc < 0 && sweep_register(sw, db, &e))
 			results_sweep_done(db, sw->id, done, sw->points->len, &e);
 	}
-	if (e) {
-		fprintf(stderr, "hvsim: %s\n", e->message);
-		rc = group_error_status(e);
-		g_error_free(e);
-	}
+	if (e)
+		rc = cli_fail(NULL, e);
 	results_close(db);
 	return rc;
 }
@@ -543,12 +541,8 @@ int cmd_sweep(int argc, char **argv)
 		o.db = "hvsim.db";
 	GError *e = NULL;
 	struct sweep *sw = sweep_load(file, &e);
-	if (!sw) {
-		fprintf(stderr, "hvsim: %s\n", e->message);
-		rc = group_error_status(e);
-		g_error_free(e);
-		return rc;
-	}
+	if (!sw)
+		return cli_fail(NULL, e);
 	bool *sel = g_new(bool, sw->points->len);
 	if (o.points && !sweep_parse_selection(o.points, sw->points->len, sel, &e)) {
 		fprintf(stderr, "hvsim: %s\n", e->message);
@@ -557,7 +551,10 @@ int cmd_sweep(int argc, char **argv)
 	} else {
 		if (!o.points)
 			memset(sel, 1, sw->points->len * sizeof *sel);
-		rc = o.emit_slurm ? emit_slurm(sw, &o) : o.emit_jobs ? emit_jobs(sw, &o, sel) : run_sweep(sw, &o, sel);
+		if (!sweep_check(sw, sel, &e)) /* the points this command runs or emits build: refused before anything */
+			rc = cli_fail(NULL, e);
+		else
+			rc = o.emit_slurm ? emit_slurm(sw, &o) : o.emit_jobs ? emit_jobs(sw, &o, sel) : run_sweep(sw, &o, sel);
 	}
 	g_free(sel);
 	sweep_free(sw);

@@ -140,10 +140,3 @@ bool group_parse_limit(const char *option, const char *value, struct run_limits 
 	fprintf(stderr, "hvsim: --max-wall expects a positive duration (90, 90s, 10m, 2h, 500ms), got '%s'\n", value);
 	return false;
 }
-
-int group_error_status(const GError *e)
-{
-	if (e->domain == scenario_error_quark())
-		return e->code;
-	return e->domain == RESULTS_ERROR && e->code == RESULTS_ERROR_INPUT ? 2 : 1;
-}

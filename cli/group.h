@@ -55,7 +55,5 @@ bool group_run(const struct scenario *s, struct results *db, const char *group, 
  */
 bool group_parse_limit(const char *option, const char *value, struct run_limits *l);
 
-/* The exit status for an error: 2 bad input (scenario, missing database, ...), else 1. */
-int group_error_status(const GError *e);
 
 #endif /* CLI_GROUP_H */

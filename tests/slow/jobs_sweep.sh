@@ -41,23 +41,7 @@ t "parallel -j 2 runs every command with status 0" [ $rc -eq 0 ]
 shards=("$S"/jobs/shards/*.db)
 t "one shard per point (${#shards[@]})" [ ${#shards[@]} -eq $points ]
 
-timed "merge" timeout 60 "$hvsim" merge "$S/parallel.db" "${shards[@]}" > "$S/merge.out"
-rc=$?
-sed 's/^/# /' "$S/merge.out"
-t "hvsim merge exits 0" [ $rc -eq 0 ]
-t "the merged database holds all $points points, each with $reps replications in both modes" \
-  complete "$S/parallel.db" $points $reps
-
-timed "local sweep -j 2" timeout 240 "$hvsim" sweep "$sweep" --db "$S/local.db" -j 2 --quiet > "$S/local.out"
-rc=$?
-t "hvsim sweep -j 2 exits 0" [ $rc -eq 0 ]
-t "parallel's merged database equals the local -j 2 one" same_results "$S/parallel.db" "$S/local.db" "$S"
-
-sqlite3 "$S/parallel.db" .dump > "$S/before.sql"
-timeout 60 "$hvsim" merge "$S/parallel.db" "${shards[@]}" > "$S/merge2.out"
-rc=$?
-sqlite3 "$S/parallel.db" .dump > "$S/after.sql"
-t "merging the shards again changes nothing (rc $rc)" unchanged $rc "$S/before.sql" "$S/after.sql"
+merged_equals_local parallel "$S/parallel.db" "${shards[@]}"
 
 echo "# time total: $(secs "$T0") s"
 echo "$n checks, $fails failed"

@@ -63,3 +63,25 @@ complete() {
   echo "# $1: sweeps|points|sweep_points|groups|ok runs|runs = $got"
   [ "$got" = "1|$2|$2|$2|$(($2 * $3 * 2))|$(($2 * $3 * 2))" ]
 }
+
+# merged_equals_local LABEL DB SHARD...: the shards' merge into DB (exit 0, every point complete),
+# the same sweep run here with -j 2, DB equal to it row for row, and merging again a no-op.
+# Uses $hvsim, $sweep, $S, $points and $reps of the calling script.
+merged_equals_local() {
+  local label=$1 db=$2 rc; shift 2
+  timed "merge" timeout 60 "$hvsim" merge "$db" "$@" > "$S/merge.out"
+  rc=$?
+  sed 's/^/# /' "$S/merge.out"
+  t "hvsim merge exits 0" [ $rc -eq 0 ]
+  t "the merged database holds all $points points, each with $reps replications in both modes" \
+    complete "$db" $points $reps
+  timed "local sweep -j 2" timeout 240 "$hvsim" sweep "$sweep" --db "$S/local.db" -j 2 --quiet > "$S/local.out"
+  rc=$?
+  t "hvsim sweep -j 2 exits 0" [ $rc -eq 0 ]
+  t "$label's merged database equals the local -j 2 one" same_results "$db" "$S/local.db" "$S"
+  sqlite3 "$db" .dump > "$S/before.sql"
+  timeout 60 "$hvsim" merge "$db" "$@" > "$S/merge2.out"
+  rc=$?
+  sqlite3 "$db" .dump > "$S/after.sql"
+  t "merging the shards again changes nothing (rc $rc)" unchanged $rc "$S/before.sql" "$S/after.sql"
+}

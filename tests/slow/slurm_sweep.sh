@@ -65,25 +65,7 @@ shards=("$S"/array/shards/*.db)
 t "one shard per array task (${#shards[@]})" [ ${#shards[@]} -eq $tasks ]
 t "one log per array task" [ "$(ls "$S"/array/logs | wc -l)" -eq $tasks ]
 
-timed "merge" timeout 60 "$hvsim" merge "$S/slurm.db" "${shards[@]}" > "$S/merge.out"
-rc=$?
-sed 's/^/# /' "$S/merge.out"
-t "hvsim merge exits 0" [ $rc -eq 0 ]
-t "the merged database holds all $points points, each with $reps replications in both modes" \
-  complete "$S/slurm.db" $points $reps
-
-# the same sweep here
-timed "local sweep -j 2" timeout 240 "$hvsim" sweep "$sweep" --db "$S/local.db" -j 2 --quiet > "$S/local.out"
-rc=$?
-t "hvsim sweep -j 2 exits 0" [ $rc -eq 0 ]
-t "Slurm's merged database equals the local -j 2 one" same_results "$S/slurm.db" "$S/local.db" "$S"
-
-# merging again is a no-op
-sqlite3 "$S/slurm.db" .dump > "$S/before.sql"
-timeout 60 "$hvsim" merge "$S/slurm.db" "${shards[@]}" > "$S/merge2.out"
-rc=$?
-sqlite3 "$S/slurm.db" .dump > "$S/after.sql"
-t "merging the shards again changes nothing (rc $rc)" unchanged $rc "$S/before.sql" "$S/after.sql"
+merged_equals_local Slurm "$S/slurm.db" "${shards[@]}"
 
 timed "slurm down" down
 trap - EXIT
