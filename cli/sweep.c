@@ -359,12 +359,13 @@ static bool expand(struct loader *l, struct sweep *sw)
 	return ok;
 }
 
-struct scenario *sweep_point_scenario(const struct sweep *sw, uint32_t i, GError **error)
+/* Point i's scenario, loaded and checked; with build, its worlds built too (runner_check). */
+static struct scenario *load_point(const struct sweep *sw, uint32_t i, bool build, GError **error)
 {
 	const struct sweep_point *p = sw->points->pdata[i];
 	GError *e = NULL;
 	struct scenario *s = scenario_load_at(p->base, p->base_prefix, (const char *const *)p->sets->pdata, &e);
-	if (s && !runner_check(s, &e)) {
+	if (s && build && !runner_check(s, &e)) {
 		scenario_free(s);
 		s = NULL;
 	}
@@ -376,9 +377,28 @@ struct scenario *sweep_point_scenario(const struct sweep *sw, uint32_t i, GError
 	return s;
 }
 
+struct scenario *sweep_point_scenario(const struct sweep *sw, uint32_t i, GError **error)
+{
+	return load_point(sw, i, true, error);
+}
+
+bool sweep_check(const struct sweep *sw, const bool *sel, GError **error)
+{
+	for (guint i = 0; i < sw->points->len; i++) {
+		if (sel && !sel[i])
+			continue;
+		struct scenario *s = load_point(sw, i, true, error);
+		if (!s)
+			return false;
+		scenario_free(s);
+	}
+	return true;
+}
+
 /*
- * Loads every point once: each must load and build; its config hash and replications go into the
- * sweep's id and spec (what it runs, independent of paths on this machine).
+ * Loads every point once (its worlds are built by sweep_check, for the points that will run): its
+ * config hash and replications go into the sweep's id and spec (what it runs, independent of paths
+ * on this machine).
  */
 static bool identify(struct loader *l, struct sweep *sw)
 {
@@ -389,7 +409,7 @@ static bool identify(struct loader *l, struct sweep *sw)
 	g_checksum_update(sum, (const guchar *)sw->name, -1);
 	for (guint i = 0; ok && i < sw->points->len; i++) {
 		struct sweep_point *p = sw->points->pdata[i];
-		struct scenario *s = sweep_point_scenario(sw, i, l->c.error);
+		struct scenario *s = load_point(sw, i, false, l->c.error);
 		ok = s != NULL;
 		if (!ok)
 			break;

@@ -3,7 +3,8 @@
  * sweep.h - a sweep file, loaded: a base scenario, axes of JSON Pointer paths and values combined
  *           by product or zip, and the list of points that makes (docs/sweeps.md).
  * Role: the only reader of sweep files. Loading checks the file (keys, types, unique point names)
- *       and loads every point's scenario, so a bad value is reported before anything runs; errors
+ *       and loads every point's scenario, and sweep_check builds the worlds of the points a command
+ *       will run, so a bad value is reported before anything runs; errors
  *       are scenario errors (exit status 2) naming file, line, column and JSON path.
  * Identity: a sweep's id is derived from what it runs (its name, and every point's name, config
  *       hash and replications), never from where the file lies or when it runs, so a resumed
@@ -43,8 +44,14 @@ struct sweep {
  * has); false when unreadable. */
 bool sweep_is_sweep_file(const char *path);
 
-/* Loads and checks a sweep file and every point's scenario (runner_check included). */
+/*
+ * Loads and checks a sweep file and every point's scenario (keys, values, references: what its id
+ * needs). Building the points' worlds (the models' own refusals) is sweep_check's: a process that
+ * runs some points builds only those (a Slurm task of 10 points of 10,000 checks 10).
+ */
 struct sweep *sweep_load(const char *path, GError **error);
+/* Builds the worlds of the selected points (sel NULL: all), as runner_check; false at the first refusal. */
+bool sweep_check(const struct sweep *sw, const bool *sel, GError **error);
 void sweep_free(struct sweep *sw);
 
 /* The scenario of point i, loaded afresh. */
